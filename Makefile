@@ -1,0 +1,93 @@
+# tenantstack developer entry points. `make help` lists them.
+#
+# Two venvs (see docs/DESIGN "Real components"):
+#   .venv   Python 3.9: stacker 1.7.2 + the project (stacker needs 3.9: collections.Mapping)
+#   .tools  the machine's python3: moto server (local AWS endpoint), checkov, parliament
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON39 ?=
+TOOLS_PYTHON ?= python3
+ENDPOINT_PORT ?= 5000
+PYTEST_ARGS ?=
+
+VENV := .venv
+TOOLS := .tools
+RUN := .run
+VENV_STAMP := $(VENV)/.installed
+TOOLS_STAMP := $(TOOLS)/.installed
+PIP_FLAGS := --disable-pip-version-check -q
+SETUP_FILES := $(wildcard setup.py setup.cfg pyproject.toml)
+
+# A venv whose interpreter no longer runs (e.g. its base Python was removed) is rebuilt,
+# whatever its stamp says.
+VENV_BROKEN := $(shell $(VENV)/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 9))' >/dev/null 2>&1 || echo yes)
+TOOLS_BROKEN := $(shell $(TOOLS)/bin/python -c '' >/dev/null 2>&1 || echo yes)
+
+.PHONY: help setup endpoint-start endpoint-stop test templates goldens demo clean FORCE
+
+help:
+	@echo "tenantstack make targets:"
+	@echo "  setup           create .venv (Python 3.9, stacker + project) and .tools (moto, checkov, parliament)"
+	@echo "                  (Python 3.9 is found by scripts/find-python39; override: make setup PYTHON39=/path)"
+	@echo "  test            run pytest (args: PYTEST_ARGS='-k name -x')"
+	@echo "  templates       render the CloudFormation templates (python -m hooks.render templates)"
+	@echo "  goldens         rewrite the blueprint golden files (review the diff before committing)"
+	@echo "  demo            run scripts/demo.py against a local endpoint"
+	@echo "  endpoint-start  start the local AWS endpoint (moto server) on 127.0.0.1:\$$ENDPOINT_PORT (default 5000)"
+	@echo "  endpoint-stop   stop it"
+	@echo "  clean           remove .venv .tools .run"
+
+setup: $(VENV_STAMP) $(TOOLS_STAMP)
+
+$(VENV_STAMP): requirements/project.txt $(SETUP_FILES) $(if $(VENV_BROKEN),FORCE)
+	@set -e; \
+	if ! $(VENV)/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 9))' >/dev/null 2>&1; then \
+		py=$$(PYTHON39="$(PYTHON39)" scripts/find-python39); \
+		echo "creating $(VENV) with $$py"; \
+		rm -rf $(VENV); \
+		"$$py" -m venv $(VENV); \
+	fi; \
+	echo "installing requirements/project.txt and the project into $(VENV)"; \
+	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements/project.txt; \
+	$(VENV)/bin/pip install $(PIP_FLAGS) --no-deps -e .; \
+	touch $@
+
+$(TOOLS_STAMP): requirements/tools.txt $(if $(TOOLS_BROKEN),FORCE)
+	@set -e; \
+	if ! $(TOOLS)/bin/python -c '' >/dev/null 2>&1; then \
+		echo "creating $(TOOLS) with $(TOOLS_PYTHON)"; \
+		rm -rf $(TOOLS); \
+		$(TOOLS_PYTHON) -m venv $(TOOLS); \
+	fi; \
+	echo "installing requirements/tools.txt into $(TOOLS)"; \
+	$(TOOLS)/bin/pip install $(PIP_FLAGS) -r requirements/tools.txt; \
+	touch $@
+
+FORCE:
+
+endpoint-start: setup
+	$(TOOLS)/bin/python scripts/local_endpoint.py start --port $(ENDPOINT_PORT) \
+		--pidfile $(RUN)/endpoint.pid --log $(RUN)/endpoint.log
+
+endpoint-stop: setup
+	$(TOOLS)/bin/python scripts/local_endpoint.py stop --pidfile $(RUN)/endpoint.pid
+
+# stacker polls stack status every 30 s unless told otherwise (DESIGN "Known traps").
+test demo: export STACKER_STACK_POLL_TIME = 0
+
+test: setup
+	scripts/run-tests $(PYTEST_ARGS)
+
+templates: setup
+	$(VENV)/bin/python -m hooks.render templates
+
+goldens: setup
+	UPDATE_GOLDENS=1 $(VENV)/bin/python -m pytest -q tests/blueprints
+
+demo: setup
+	$(VENV)/bin/python scripts/demo.py
+
+clean:
+	rm -rf $(VENV) $(TOOLS) $(RUN)

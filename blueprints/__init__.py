@@ -1,0 +1,1 @@
+"""tenantstack blueprints: troposphere templates as stacker Blueprint subclasses."""

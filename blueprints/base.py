@@ -1,0 +1,97 @@
+"""Shared base for every tenantstack blueprint: namespace, validation, description, tags."""
+import copy
+
+from troposphere import Output, Tags
+
+from blueprints import endpoint_quirks
+from hooks import naming
+from hooks.stacker_compat import Blueprint
+
+NAMESPACE_KINDS = {"tenant": naming.parse_namespace, "shared": naming.parse_shared_namespace}
+
+
+class BlueprintError(ValueError):
+    """A blueprint variable breaks its rule; names the blueprint, variable, value and rule."""
+
+    def __init__(self, blueprint, variable, value, rule):
+        super().__init__(
+            "blueprint %s, variable %s: %r is invalid: %s" % (blueprint, variable, value, rule)
+        )
+
+
+def tag_resources(template, tags):
+    """Give every taggable resource in the template the namespace's tags.
+
+    Tags a resource already has (a Name, say) are kept; the namespace tags win on conflict.
+    """
+    for resource in template.resources.values():
+        expected = resource.props.get("Tags")
+        if expected is None:
+            continue
+        existing = resource.properties.get("Tags")
+        if expected[0] is dict:
+            merged = dict(existing or {})
+            merged.update(tags)
+            resource.Tags = merged
+            continue
+        current = {}
+        if existing is not None:
+            current = {tag["Key"]: tag["Value"] for tag in existing.to_dict()}
+        current.update(tags)
+        resource.Tags = Tags(**current)
+
+
+class TenantstackBlueprint(Blueprint):
+    """Base class: subclasses set DESCRIPTION, NAMESPACE_KIND, VARIABLES and build()."""
+
+    DESCRIPTION = None
+    NAMESPACE_KIND = "tenant"
+    VARIABLES = {}
+
+    def defined_variables(self):
+        variables = {
+            "Namespace": {
+                "type": str,
+                "description": "The %s namespace this stack belongs to" % self.NAMESPACE_KIND,
+            }
+        }
+        variables.update(copy.deepcopy(self.VARIABLES))
+        return variables
+
+    def create_template(self):
+        variables = self.get_variables()
+        self.namespace = self.parse_namespace(variables["Namespace"])
+        self.validate(variables)
+        # stacker 1.7.2's config `description:` calls a method troposphere 3+ removed,
+        # so each blueprint describes itself.
+        self.template.set_description("%s (%s)" % (self.DESCRIPTION, self.namespace))
+        self.build(variables)
+        tag_resources(self.template, naming.tags(self.namespace))
+        endpoint_quirks.apply(self.template)
+
+    def parse_namespace(self, value):
+        try:
+            return NAMESPACE_KINDS[self.NAMESPACE_KIND](value)
+        except naming.NamingError as error:
+            raise BlueprintError(type(self).__name__, "Namespace", value, error.rule) from None
+
+    def fail(self, variable, value, rule):
+        raise BlueprintError(type(self).__name__, variable, value, rule)
+
+    def validate(self, variables):
+        """Check non-parameter variables; raise through self.fail. Override as needed."""
+
+    def build(self, variables):
+        raise NotImplementedError
+
+    def add_resource(self, resource):
+        return self.template.add_resource(resource)
+
+    def output(self, logical_id, attribute, value, description=None):
+        """Outputs are named <LogicalId><Attribute>."""
+        name = "%s%s" % (logical_id, attribute)
+        props = {"Value": value}
+        if description:
+            props["Description"] = description
+        self.template.add_output(Output(name, **props))
+        return name

@@ -1,0 +1,190 @@
+"""One tenant database, restored from one snapshot: `<namespace>-db-<timestamp>`.
+
+Each stack is specific to its snapshot timestamp. The instance id, the snapshot it is
+restored from and its SSM registration are baked into the template from `hooks.naming`,
+so reviewers read in the rendered JSON exactly which data a deploy brings up, and old
+and new databases of one namespace run side by side during a deploy.
+
+The instance is MySQL restored from `<source-namespace>-<timestamp>`; engine version,
+master user and storage come from the snapshot. There is no master username or
+password here: a restore inherits them, and the namespace's credentials are managed by
+a hook (`hooks.credentials`), never by the template.
+
+Why CloudFormation never deletes the database (DeletionPolicy and UpdateReplacePolicy
+Retain, plus DeletionProtection): removing a database is the pipeline's job, not the
+stack's. A `Delete` policy would lose data with no snapshot; a `Snapshot` policy lets
+CloudFormation name the final snapshot and fires on any stack delete or replacement,
+including ones the pipeline did not plan (and the local endpoint ignores it). So the
+pipeline retires only a database that is neither active, in flight nor referenced by
+the running task definition: it lifts deletion protection, deletes the instance with a
+final snapshot under the unique, timestamped name `naming.final_snapshot_id` gives, and
+removes the stack, which leaves the retained instance alone. A replacement that
+CloudFormation might attempt fails on the fixed instance identifier instead of
+touching data.
+
+The stack registers its database in SSM at `/<namespace>/db/databases/<timestamp>`
+as a compact JSON object (instance_id, stack, snapshot, endpoint, port; all strings),
+so the pipeline lists a namespace's databases with one GetParametersByPath call.
+"""
+import json
+
+from troposphere import GetAtt, Ref, Sub, ec2, rds, ssm
+
+from blueprints.base import TenantstackBlueprint
+from hooks import naming
+from hooks.stacker_compat import CFNNumber, CFNString, EC2SecurityGroupId, EC2SubnetIdList, EC2VPCId
+
+DATABASE = "Database"
+DATABASE_SECURITY_GROUP = "DatabaseSecurityGroup"
+DATABASE_SUBNET_GROUP = "DatabaseSubnetGroup"
+DATABASE_REGISTRATION = "DatabaseRegistration"
+
+ENGINE = "mysql"
+MYSQL_PORT = 3306
+
+
+class TenantDatabase(TenantstackBlueprint):
+    """A MySQL instance restored from a source snapshot, registered in SSM."""
+
+    DESCRIPTION = "tenantstack tenant database restored from a snapshot"
+    NAMESPACE_KIND = "tenant"
+    VARIABLES = {
+        "Timestamp": {
+            "type": str,
+            "description": "Timestamp of the source snapshot; it names the database and its stack",
+        },
+        "SourceNamespace": {
+            "type": str,
+            "description": "Namespace whose snapshot holds the data (the same project's, usually dev)",
+        },
+        "InstanceClass": {
+            "type": CFNString,
+            "description": "RDS instance class",
+            "allowed_pattern": r"^db\.[a-z0-9]+\.[a-z0-9]+$",
+            "constraint_description": "an RDS instance class such as db.t4g.micro",
+        },
+        "MultiAZ": {
+            "type": CFNString,
+            "description": "Run the database Multi-AZ",
+            "allowed_values": ["true", "false"],
+        },
+        "BackupRetentionDays": {
+            "type": CFNNumber,
+            "description": "Days of automated backups",
+            "min_value": 1,
+            "max_value": 35,
+        },
+        "VpcId": {"type": EC2VPCId, "description": "The shared tier's VPC"},
+        "PrivateSubnetIds": {
+            "type": EC2SubnetIdList,
+            "description": "The shared tier's private subnets, for the DB subnet group",
+        },
+        "ServiceSecurityGroupId": {
+            "type": EC2SecurityGroupId,
+            "description": "The namespace's service security group (base stack); the only source admitted",
+        },
+    }
+
+    def validate(self, variables):
+        try:
+            self.timestamp = naming.parse_timestamp(variables["Timestamp"], "Timestamp")
+        except naming.NamingError as error:
+            self.fail("Timestamp", variables["Timestamp"], error.rule)
+        try:
+            source = naming.parse_namespace(variables["SourceNamespace"], "SourceNamespace")
+        except naming.NamingError as error:
+            self.fail("SourceNamespace", variables["SourceNamespace"], error.rule)
+        if source.project_key != self.namespace.project_key:
+            self.fail(
+                "SourceNamespace",
+                source.name,
+                "%s restores only from its own project's snapshots (%s-*), never from another "
+                "project's data" % (self.namespace, self.namespace.project_key),
+            )
+        self.source_namespace = source
+
+    def build(self, variables):
+        self.instance_id = naming.db_instance_id(self.namespace, self.timestamp)
+        self.snapshot = naming.snapshot_id(self.source_namespace, self.timestamp)
+        self.subnet_group()
+        self.security_group()
+        self.database()
+        self.registration()
+
+    def subnet_group(self):
+        self.add_resource(
+            rds.DBSubnetGroup(
+                DATABASE_SUBNET_GROUP,
+                DBSubnetGroupDescription="%s: private subnets" % self.instance_id,
+                SubnetIds=Ref("PrivateSubnetIds"),
+            )
+        )
+
+    def security_group(self):
+        group = self.add_resource(
+            ec2.SecurityGroup(
+                DATABASE_SECURITY_GROUP,
+                GroupDescription="%s: MySQL from the %s service only" % (self.instance_id, self.namespace),
+                VpcId=Ref("VpcId"),
+                SecurityGroupIngress=[
+                    ec2.SecurityGroupRule(
+                        Description="MySQL from the %s service" % self.namespace,
+                        IpProtocol="tcp",
+                        FromPort=MYSQL_PORT,
+                        ToPort=MYSQL_PORT,
+                        SourceSecurityGroupId=Ref("ServiceSecurityGroupId"),
+                    )
+                ],
+            )
+        )
+        self.output(DATABASE_SECURITY_GROUP, "Id", group.GetAtt("GroupId"))
+
+    def database(self):
+        self.add_resource(
+            rds.DBInstance(
+                DATABASE,
+                DBInstanceIdentifier=self.instance_id,
+                DBSnapshotIdentifier=self.snapshot,
+                Engine=ENGINE,
+                DBInstanceClass=Ref("InstanceClass"),
+                MultiAZ=Ref("MultiAZ"),
+                DBSubnetGroupName=Ref(DATABASE_SUBNET_GROUP),
+                VPCSecurityGroups=[GetAtt(DATABASE_SECURITY_GROUP, "GroupId")],
+                PubliclyAccessible=False,
+                StorageEncrypted=True,
+                DeletionProtection=True,
+                BackupRetentionPeriod=Ref("BackupRetentionDays"),
+                CopyTagsToSnapshot=True,
+                AutoMinorVersionUpgrade=True,
+                DeletionPolicy="Retain",
+                UpdateReplacePolicy="Retain",
+            )
+        )
+        self.output(DATABASE, "EndpointAddress", GetAtt(DATABASE, "Endpoint.Address"))
+        self.output(DATABASE, "EndpointPort", GetAtt(DATABASE, "Endpoint.Port"))
+        self.output(DATABASE, "InstanceId", Ref(DATABASE))
+
+    def registration(self):
+        record = {
+            "instance_id": self.instance_id,
+            "stack": naming.db_stack_name(self.namespace, self.timestamp),
+            "snapshot": self.snapshot,
+            "endpoint": "${EndpointAddress}",
+            "port": "${EndpointPort}",
+        }
+        # Named Sub variables rather than ${Database.Endpoint.Address}: same result on AWS,
+        # and the local endpoint misparses dotted attributes inside Fn::Sub.
+        value = Sub(
+            json.dumps(record, separators=(",", ":")),
+            EndpointAddress=GetAtt(DATABASE, "Endpoint.Address"),
+            EndpointPort=GetAtt(DATABASE, "Endpoint.Port"),
+        )
+        self.add_resource(
+            ssm.Parameter(
+                DATABASE_REGISTRATION,
+                Name=naming.ssm_database_parameter(self.namespace, self.timestamp),
+                Type="String",
+                Description="Registers database %s (from snapshot %s)" % (self.instance_id, self.snapshot),
+                Value=value,
+            )
+        )

@@ -1,0 +1,261 @@
+"""Env file settings: the keys each kind of namespace accepts, their rules and defaults.
+
+An env file (environments/<namespace>.env) is a flat `key: value` file that stacker
+substitutes into the configs. This module is the schema for those files: every key
+has a parser, a default (or is required) and a line of help. `load_settings` checks a
+whole file at once and reports every bad key together, before anything touches AWS.
+
+Pure: no AWS, no stacker.
+"""
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from hooks import naming
+
+REQUIRED = object()
+
+
+class SettingsError(ValueError):
+    """One or more env keys are missing, unknown or break their rule."""
+
+    def __init__(self, problems, source=None):
+        self.problems = list(problems)
+        self.source = source
+        where = " in %s" % source if source else ""
+        lines = ["invalid environment%s:" % where] + ["  - %s" % p for p in self.problems]
+        super().__init__("\n".join(lines))
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    parse: Callable[[str, str], object]
+    help: str
+    default: object = REQUIRED
+    # Derive the default from the other parsed settings (e.g. source_namespace).
+    derive: Optional[Callable[[dict], object]] = None
+
+
+def _rule(key, value, rule):
+    return naming.NamingError("env key %s" % key, value, rule)
+
+
+def integer(low, high):
+    def parse(value, key):
+        if not re.match(r"^[0-9]+$", str(value)) or not low <= int(value) <= high:
+            raise _rule(key, value, "expected a whole number from %d to %d" % (low, high))
+        return int(value)
+
+    return parse
+
+
+def choice(*options):
+    def parse(value, key):
+        if value not in options:
+            raise _rule(key, value, "expected one of %s" % ", ".join(options))
+        return value
+
+    return parse
+
+
+def pattern(regex, description):
+    def parse(value, key):
+        if not isinstance(value, str) or not re.match(regex, value):
+            raise _rule(key, value, "expected %s" % description)
+        return value
+
+    return parse
+
+
+def hostname(value, key):
+    labels = str(value).split(".")
+    label = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+    if len(value) > 253 or len(labels) < 2 or not all(label.match(part) for part in labels):
+        raise _rule(key, value, "expected a lower-case DNS host name such as xy-0146-qa.apps.example.com")
+    return value
+
+
+def image(value, key):
+    """A container image pinned to a tag or digest; a task definition must be immutable."""
+    match = re.match(r"^[a-z0-9][a-z0-9._/:-]*[a-z0-9](:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$", value)
+    if not match or value.endswith(":latest"):
+        raise _rule(
+            key, value, "expected an image pinned to a tag or digest (repository:tag or repository@sha256:...), not :latest"
+        )
+    return value
+
+
+RFC1918_BLOCKS = tuple(ipaddress.ip_network(b) for b in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+CIDR_RULE = "expected a private (RFC 1918) IPv4 block from /16 to /20, such as 10.10.0.0/16"
+# The values CloudWatch Logs accepts for RetentionInDays.
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
+)
+
+
+def cidr(value, key):
+    try:
+        network = ipaddress.ip_network(value)
+    except ValueError:
+        raise _rule(key, value, CIDR_RULE) from None
+    private = any(network.version == 4 and network.subnet_of(block) for block in RFC1918_BLOCKS)
+    if not private or not 16 <= network.prefixlen <= 20:
+        raise _rule(key, value, CIDR_RULE)
+    return value
+
+
+def log_retention(value, key):
+    if not str(value).isdigit() or int(value) not in LOG_RETENTION_DAYS:
+        raise _rule(
+            key, value, "expected a retention CloudWatch Logs accepts: %s" % ", ".join(map(str, LOG_RETENTION_DAYS))
+        )
+    return int(value)
+
+
+def namespace_of_kind(parse):
+    def parse_key(value, key):
+        return parse(value, "env key %s" % key).name
+
+    return parse_key
+
+
+def timestamp(value, key):
+    return naming.parse_timestamp(value, "env key %s" % key)
+
+
+def certificate_arn(value, key):
+    return pattern(
+        r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$",
+        "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)",
+    )(value, key)
+
+
+TENANT_SETTINGS = (
+    Setting("namespace", namespace_of_kind(naming.parse_namespace), "the tenant namespace, e.g. xy-0146-qa"),
+    Setting("db_timestamp", timestamp, "timestamp of the source snapshot whose data this environment runs"),
+    Setting(
+        "source_namespace",
+        namespace_of_kind(naming.parse_namespace),
+        "namespace whose snapshots hold the data (default: the project's dev namespace)",
+        derive=lambda s: naming.parse_namespace(s["namespace"]).default_source_namespace,
+    ),
+    Setting(
+        "shared_namespace",
+        namespace_of_kind(naming.parse_shared_namespace),
+        "the shared tier: common-prod for prod, common-nonprod otherwise (checked)",
+    ),
+    Setting("hostname", hostname, "host name the shared ALB routes to this tenant"),
+    Setting("listener_priority", integer(1, 50000), "ALB listener-rule priority, unique within the tier"),
+    Setting("nginx_image", image, "nginx container image, pinned"),
+    Setting("php_image", image, "php-fpm container image, pinned"),
+    Setting("desired_count", integer(1, 50), "ECS tasks to run", default=2),
+    Setting("task_cpu", choice("256", "512", "1024", "2048", "4096"), "Fargate task CPU units", default="512"),
+    Setting("task_memory", integer(512, 30720), "Fargate task memory (MiB)", default=1024),
+    Setting(
+        "db_instance_class",
+        pattern(r"^db\.[a-z0-9]+\.[a-z0-9]+$", "an RDS instance class such as db.t4g.micro"),
+        "RDS instance class",
+        default="db.t4g.micro",
+    ),
+    Setting("db_multi_az", choice("true", "false"), "run the database Multi-AZ", default="false"),
+    Setting("db_backup_retention", integer(1, 35), "days of automated backups", default=7),
+    Setting("retain_previous", integer(0, 5), "previous databases kept after a flip", default=0),
+    Setting("stable_timeout", integer(1, 86400), "seconds the stable gate waits for the service", default=1800),
+)
+
+SHARED_SETTINGS = (
+    Setting("namespace", namespace_of_kind(naming.parse_shared_namespace), "common-nonprod or common-prod"),
+    Setting("vpc_cidr", cidr, "the VPC's private IPv4 block (/16 to /20)"),
+    Setting("az_count", integer(2, 3), "availability zones to spread subnets over", default=2),
+    Setting("nat_gateways", choice("single", "per-az"), "one NAT gateway, or one per AZ", default="single"),
+    Setting("certificate_arn", certificate_arn, "ACM certificate for the shared ALB's HTTPS listener"),
+    Setting("flow_log_retention", log_retention, "days VPC flow logs are kept", default=90),
+)
+
+
+def schema_for(namespace):
+    """The settings that apply to a namespace value (tenant or shared)."""
+    return SHARED_SETTINGS if namespace in naming.SHARED_NAMESPACES else TENANT_SETTINGS
+
+
+def load_settings(raw, source=None):
+    """Validate a raw env mapping (all strings) and return a dict of parsed values.
+
+    Every problem is collected and raised together as SettingsError; defaults and
+    derived values are filled in. Cross-key rules are checked after each key parses.
+    """
+    raw = dict(raw)
+    if "namespace" not in raw:
+        raise SettingsError(["env key namespace is missing: every env file names its namespace"], source)
+    schema = schema_for(raw["namespace"])
+    known = {setting.key for setting in schema}
+    problems = [
+        "env key %s is not known for %s namespaces (known keys: %s)"
+        % (key, "shared" if schema is SHARED_SETTINGS else "tenant", ", ".join(sorted(known)))
+        for key in sorted(set(raw) - known)
+    ]
+    parsed = {}
+    for setting in schema:
+        if setting.key in raw:
+            try:
+                parsed[setting.key] = setting.parse(raw[setting.key], setting.key)
+            except naming.NamingError as error:
+                problems.append(str(error))
+        elif setting.default is REQUIRED and setting.derive is None:
+            problems.append("env key %s is missing: %s" % (setting.key, setting.help))
+    if problems:
+        raise SettingsError(problems, source)
+    for setting in schema:
+        if setting.key not in parsed:
+            parsed[setting.key] = setting.derive(parsed) if setting.derive else setting.default
+    problems = _cross_key_problems(parsed) if schema is TENANT_SETTINGS else []
+    if problems:
+        raise SettingsError(problems, source)
+    return parsed
+
+
+def _cross_key_problems(settings):
+    namespace = naming.parse_namespace(settings["namespace"])
+    problems = []
+    if settings["shared_namespace"] != namespace.shared_namespace:
+        problems.append(
+            "env key shared_namespace %r is invalid: %s runs on %s (prod tenants on %s, all others on %s)"
+            % (
+                settings["shared_namespace"],
+                namespace.name,
+                namespace.shared_namespace,
+                naming.PROD_TIER,
+                naming.NONPROD_TIER,
+            )
+        )
+    source = naming.parse_namespace(settings["source_namespace"])
+    if source.project_key != namespace.project_key:
+        problems.append(
+            "env key source_namespace %r is invalid: a tenant restores only from its own project's "
+            "snapshots (%s-*), never from another project's data" % (source.name, namespace.project_key)
+        )
+    return problems
+
+
+def parse_env_file(text, source=None):
+    """Parse the `key: value` env file format stacker reads (comments with #)."""
+    raw = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        key, sep, value = stripped.partition(":")
+        if not sep or not key.strip():
+            raise SettingsError(["line %d: expected 'key: value', got %r" % (number, line)], source)
+        if key.strip() in raw:
+            raise SettingsError(["line %d: env key %s is set twice" % (number, key.strip())], source)
+        raw[key.strip()] = value.strip()
+    return raw
+
+
+def load_env_file(path):
+    """Read and validate one env file."""
+    with open(path) as handle:
+        return load_settings(parse_env_file(handle.read(), str(path)), str(path))

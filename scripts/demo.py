@@ -1,0 +1,104 @@
+"""`make demo`: a full tenant build against a local AWS endpoint, start to finish.
+
+1. start the local AWS endpoint (moto server) on 127.0.0.1, on a free port;
+2. seed the dev team's database and its snapshot xy-0146-dev-<db_timestamp>;
+3. `stacker build` the shared tier common-nonprod, then the tenant xy-0146-qa;
+4. print what now exists: stacks, database, service, SSM values;
+5. stop the endpoint. Exit code 0 only if every step worked.
+"""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "scripts")]
+
+import boto3  # noqa: E402
+
+from hooks import naming, settings  # noqa: E402
+from local_endpoint import LocalEndpoint, client_env  # noqa: E402
+from seed import local_certificate, seed_dev_snapshot  # noqa: E402
+
+SHARED_ENV = "environments/common-nonprod.env"
+TENANT_ENV = "environments/xy-0146-qa.env"
+STACKER = str(Path(sys.executable).parent / "stacker")
+BUILD_TIMEOUT = 600
+
+
+def step(message):
+    print("\n==> %s" % message, flush=True)
+
+
+def stacker_build(env, env_file, config, *extra):
+    command = [STACKER, "build", *extra, env_file, config]
+    print("$ %s" % " ".join(["stacker"] + command[1:]), flush=True)
+    subprocess.run(command, cwd=str(REPO), env=env, check=True, timeout=BUILD_TIMEOUT)
+
+
+def show(session, tenant):
+    namespace = tenant["namespace"]
+    cfn, rds, ecs, ssm = (session.client(s) for s in ("cloudformation", "rds", "ecs", "ssm"))
+    print("\nStacks:")
+    for stack in sorted(cfn.describe_stacks()["Stacks"], key=lambda s: s["StackName"]):
+        print("  %-45s %s" % (stack["StackName"], stack["StackStatus"]))
+    instance_id = naming.db_instance_id(namespace, tenant["db_timestamp"])
+    db = rds.describe_db_instances(DBInstanceIdentifier=instance_id)["DBInstances"][0]
+    print("\nDatabase:")
+    print("  %s  %s  %s  public=%s" % (
+        db["DBInstanceIdentifier"], db["Engine"], db["DBInstanceStatus"], db.get("PubliclyAccessible")))
+    template = cfn.get_template(StackName=naming.db_stack_name(namespace, tenant["db_timestamp"]))["TemplateBody"]
+    template = template if isinstance(template, dict) else json.loads(template)
+    asked = template["Resources"]["Database"]
+    print("  its stack asks for: snapshot %s, encrypted=%s, deletion protection=%s, DeletionPolicy %s" % (
+        asked["Properties"]["DBSnapshotIdentifier"], asked["Properties"]["StorageEncrypted"],
+        asked["Properties"]["DeletionProtection"], asked["DeletionPolicy"]))
+    print("  (the local endpoint creates an empty instance and ignores those; AWS restores the snapshot)")
+    cluster = naming.cluster_name(tenant["shared_namespace"])
+    service = ecs.describe_services(cluster=cluster, services=[naming.service_name(namespace)])["services"][0]
+    print("\nService:")
+    print("  %s on %s: %s running %d/%d, task definition %s" % (
+        service["serviceName"], cluster, service["status"], service["runningCount"],
+        service["desiredCount"], service["taskDefinition"].rsplit("/", 1)[-1]))
+    print("\nSSM under %s:" % naming.ssm_namespace_path(namespace))
+    pages = ssm.get_paginator("get_parameters_by_path").paginate(
+        Path=naming.ssm_namespace_path(namespace), Recursive=True)
+    for page in pages:
+        for parameter in page["Parameters"]:
+            print("  %-45s %s" % (parameter["Name"], parameter["Value"]))
+
+
+def main():
+    tenant = settings.load_env_file(REPO / TENANT_ENV)
+    step("starting the local AWS endpoint (moto server) on 127.0.0.1")
+    with LocalEndpoint(ecs_running=tenant["desired_count"]) as endpoint:
+        print("endpoint %s" % endpoint.url)
+        env = client_env(endpoint.url)
+        env["STACKER_STACK_POLL_TIME"] = "0"
+        session = boto3.session.Session(region_name=env["AWS_DEFAULT_REGION"],
+                                        aws_access_key_id="testing", aws_secret_access_key="testing")
+        os.environ["AWS_ENDPOINT_URL"] = endpoint.url
+
+        step("the dev team snapshots its database: %s" % naming.snapshot_id(
+            tenant["source_namespace"], tenant["db_timestamp"]))
+        seed_dev_snapshot(session.client("rds"), tenant["source_namespace"], tenant["db_timestamp"])
+
+        step("building the shared tier common-nonprod (with a local certificate for its HTTPS listener)")
+        certificate = local_certificate(session.client("acm"), "*.apps-nonprod.example.com")
+        stacker_build(env, SHARED_ENV, "stacker/shared.yaml", "-e", "certificate_arn=%s" % certificate)
+        step("building tenant %s from snapshot timestamp %s" % (tenant["namespace"], tenant["db_timestamp"]))
+        stacker_build(env, TENANT_ENV, "stacker/tenant.yaml")
+
+        step("what now exists")
+        show(session, tenant)
+    print("\ndemo finished: endpoint stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except subprocess.CalledProcessError as error:
+        print("\ndemo failed: %s exited %d" % (" ".join(error.cmd[1:3]), error.returncode), file=sys.stderr)
+        sys.exit(1)

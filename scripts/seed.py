@@ -1,0 +1,76 @@
+"""Seed data the way the dev team does: a dev database and a timestamped snapshot of it.
+
+Used by the demo and the end-to-end tests against the local endpoint. The dev
+database's own password is random and thrown away: promotion never needs it.
+"""
+import secrets
+import time
+
+from hooks import naming
+
+WAIT_SECONDS = 120
+WAIT_INTERVAL = 0.5
+
+
+def _wait_for(describe, ready, what):
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        if ready(describe()):
+            return
+        time.sleep(WAIT_INTERVAL)
+    raise TimeoutError("%s not ready after %d s" % (what, WAIT_SECONDS))
+
+
+def create_dev_database(rds, namespace, timestamp, engine="mysql", engine_version="8.0.39"):
+    """The dev namespace's database <namespace>-db-<timestamp>, encrypted, MySQL 8."""
+    instance_id = naming.db_instance_id(namespace, timestamp)
+    rds.create_db_instance(
+        DBInstanceIdentifier=instance_id,
+        Engine=engine,
+        EngineVersion=engine_version,
+        DBInstanceClass="db.t4g.micro",
+        AllocatedStorage=20,
+        MasterUsername="app",
+        MasterUserPassword=secrets.token_urlsafe(24),
+        StorageEncrypted=True,
+        PubliclyAccessible=False,
+        Tags=[{"Key": k, "Value": v} for k, v in naming.tags(namespace).items()],
+    )
+    _wait_for(
+        lambda: rds.describe_db_instances(DBInstanceIdentifier=instance_id)["DBInstances"][0],
+        lambda db: db["DBInstanceStatus"] == "available",
+        "database %s" % instance_id,
+    )
+    return instance_id
+
+
+def snapshot_database(rds, instance_id, source_namespace, timestamp):
+    """Snapshot a database as <source_namespace>-<timestamp>; wait until available."""
+    snapshot = naming.snapshot_id(source_namespace, timestamp)
+    rds.create_db_snapshot(DBSnapshotIdentifier=snapshot, DBInstanceIdentifier=instance_id)
+    _wait_for(
+        lambda: rds.describe_db_snapshots(DBSnapshotIdentifier=snapshot)["DBSnapshots"][0],
+        lambda snap: snap["Status"] == "available",
+        "snapshot %s" % snapshot,
+    )
+    return snapshot
+
+
+def seed_dev_snapshot(rds, source_namespace, timestamp, database_timestamp="20261001t080000z", **engine):
+    """A dev database (created on first use) and its snapshot at `timestamp`."""
+    instance_id = naming.db_instance_id(source_namespace, database_timestamp)
+    try:
+        rds.describe_db_instances(DBInstanceIdentifier=instance_id)
+    except rds.exceptions.DBInstanceNotFoundFault:
+        create_dev_database(rds, source_namespace, database_timestamp, **engine)
+    return snapshot_database(rds, instance_id, source_namespace, timestamp)
+
+
+def local_certificate(acm, domain):
+    """A certificate for the shared ALB's HTTPS listener, for the local endpoint only.
+
+    The env files name real ACM certificates; the local endpoint refuses a listener
+    whose certificate it does not hold, so local builds request one and pass its ARN
+    with `stacker build -e certificate_arn=...`.
+    """
+    return acm.request_certificate(DomainName=domain, ValidationMethod="DNS")["CertificateArn"]

@@ -1,0 +1,70 @@
+"""Session-wide test fixtures: one local AWS endpoint (moto server) for the whole run.
+
+``endpoint`` is the running server; ``aws`` gives a test a freshly reset endpoint, the
+environment for a child process (stacker, the CLI) and boto3 clients pointed at it.
+"""
+import os
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = REPO_ROOT / "scripts"
+# The server's own log (its tracebacks explain a 500 from the endpoint); kept after the run.
+ENDPOINT_LOG = REPO_ROOT / ".run" / "test-endpoint.log"
+sys.path.insert(0, str(SCRIPTS))
+
+from local_endpoint import DEFAULT_REGION, LocalEndpoint, client_env  # noqa: E402
+
+# stacker waits 30 s between stack status polls unless told otherwise.
+os.environ["STACKER_STACK_POLL_TIME"] = "0"
+
+ECS_RUNNING = 2  # moto reports exactly this many running tasks for every service; env files use 2
+
+
+def pytest_configure(config):
+    if not any(line.split(":")[0].strip() == "e2e" for line in config.getini("markers")):
+        config.addinivalue_line("markers", "e2e: runs the real stacker CLI against the local AWS endpoint")
+    # boto3 warns on every session that it drops Python 3.9; stacker pins us to 3.9 (known).
+    config.addinivalue_line("filterwarnings", "ignore::boto3.exceptions.PythonDeprecationWarning")
+
+
+def pytest_report_header(config):
+    return "local AWS endpoint log: %s" % ENDPOINT_LOG
+
+
+class Aws:
+    """A reset local endpoint, as a test sees it."""
+
+    def __init__(self, url, region=DEFAULT_REGION):
+        self.url = url
+        self.region = region
+        self.env = client_env(url, region)
+
+    def client(self, service_name):
+        return boto3.session.Session().client(
+            service_name,
+            endpoint_url=self.url,
+            region_name=self.region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+
+@pytest.fixture(scope="session")
+def endpoint():
+    ENDPOINT_LOG.parent.mkdir(exist_ok=True)
+    if ENDPOINT_LOG.exists():
+        ENDPOINT_LOG.unlink()
+    server = LocalEndpoint(ecs_running=ECS_RUNNING, log_path=ENDPOINT_LOG)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def aws(endpoint):
+    endpoint.reset()
+    return Aws(endpoint.url)

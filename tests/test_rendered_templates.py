@@ -1,0 +1,133 @@
+"""The committed templates/ are what the blueprints render now, and cfn-lint is clean on them."""
+import functools
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hooks import render
+
+REPO = Path(__file__).resolve().parent.parent
+TEMPLATES = REPO / "templates"
+ALLOWLIST = REPO / "lint" / "allowlist.yaml"
+# The tools venv's cfn-lint: current resource schemas (the last release for Python 3.9 is older).
+CFN_LINT = str(REPO / ".tools" / "bin" / "cfn-lint")
+# Templates go inline in CreateStack/UpdateStack (stacker_bucket: ""): AWS's limit.
+INLINE_TEMPLATE_LIMIT = 51200
+
+
+@functools.lru_cache(maxsize=None)
+def rendered():
+    return render.render_all()
+
+
+def test_committed_templates_are_fresh():
+    stale = render.stale_files(TEMPLATES)
+    assert not stale, "stale rendered templates (run `%s`): %s" % (render.REFRESH_COMMAND, ", ".join(stale))
+
+
+def test_rendering_is_deterministic():
+    assert render.render_all() == rendered()
+
+
+def test_every_env_file_renders_every_stack():
+    paths = rendered()
+    namespaces = {path.split("/")[0] for path in paths}
+    assert namespaces == {path.stem for path in render.env_files()}
+    assert {p.split("/")[1] for p in paths if p.startswith("xy-0146-qa/")} == {"base.json", "db.json", "service.json"}
+    assert {p.split("/")[1] for p in paths if p.startswith("common-prod/")} == {"vpc.json", "tier.json"}
+
+
+def test_templates_fit_the_inline_limit():
+    # stacker sends each template as rendered with its default indent of 4.
+    for path, text in rendered().items():
+        size = len(json.dumps(json.loads(text), indent=4).encode())
+        assert size < INLINE_TEMPLATE_LIMIT, "%s is %d bytes; templates go inline (limit %d)" % (
+            path,
+            size,
+            INLINE_TEMPLATE_LIMIT,
+        )
+
+
+def load_allowlist():
+    entries = (yaml.safe_load(ALLOWLIST.read_text()) or {}).get("cfn-lint") or []
+    for entry in entries:
+        assert entry.get("rule") and str(entry.get("reason", "")).strip(), (
+            "%s: every cfn-lint entry needs a rule and a reason: %r" % (ALLOWLIST, entry)
+        )
+    return entries
+
+
+def run_cfn_lint(paths, ignore=()):
+    command = [CFN_LINT, "--format", "parseable", "--include-checks", "I"]
+    if ignore:
+        command += ["--ignore-checks", *ignore]
+    result = subprocess.run(command + ["--", *map(str, paths)], capture_output=True, text=True, timeout=600)
+    return result.returncode, [line for line in result.stdout.splitlines() if line.strip()], result.stderr
+
+
+def test_cfn_lint_is_clean_on_every_rendered_template():
+    paths = sorted(TEMPLATES.rglob("*.json"))
+    assert paths, "no rendered templates; run `%s`" % render.REFRESH_COMMAND
+    allowed = [entry["rule"] for entry in load_allowlist()]
+    code, findings, stderr = run_cfn_lint(paths, ignore=allowed)
+    assert not findings and code == 0, "cfn-lint findings (fix them or add a reasoned entry to %s):\n%s%s" % (
+        ALLOWLIST.relative_to(REPO),
+        "\n".join(findings),
+        stderr,
+    )
+
+
+def test_every_allowlist_entry_is_still_needed():
+    paths = sorted(TEMPLATES.rglob("*.json"))
+    _, findings, _ = run_cfn_lint(paths)
+    reported = {_rule_of(line) for line in findings}
+    unused = [entry["rule"] for entry in load_allowlist() if entry["rule"] not in reported]
+    assert not unused, "allowlist entries that match no finding any more (remove them): %s" % unused
+
+
+def _rule_of(parseable_line):
+    # path:line:col:endline:endcol:RULE:message
+    parts = parseable_line.split(":")
+    return parts[5] if len(parts) > 5 else parseable_line
+
+
+def test_cfn_lint_gate_catches_a_broken_template(tmp_path):
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"Nope": 1}}}}')
+    code, findings, _ = run_cfn_lint([broken])
+    assert code != 0 and any(":E3002:" in line for line in findings), findings
+
+
+def test_two_runs_in_separate_processes_are_byte_identical(tmp_path):
+    outputs = []
+    for seed in ("1", "2"):
+        out = tmp_path / seed
+        subprocess.run(
+            [sys.executable, "-m", "hooks.render", str(out)],
+            cwd=str(REPO),
+            env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"},
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        outputs.append({str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*.json")})
+    assert outputs[0] and outputs[0] == outputs[1]
+
+
+def test_check_mode_names_stale_files_and_the_refresh_command(tmp_path):
+    out = tmp_path / "templates"
+    subprocess.run([sys.executable, "-m", "hooks.render", str(out)], cwd=str(REPO), check=True, capture_output=True)
+    victim = out / "xy-0146-qa" / "service.json"
+    victim.write_text(victim.read_text().replace("nginx", "nginy", 1))
+    (out / "gone-0001-qa").mkdir()
+    (out / "gone-0001-qa" / "db.json").write_text("{}\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "hooks.render", "--check", str(out)], cwd=str(REPO), capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert "run `make templates`" in result.stderr
+    assert "xy-0146-qa/service.json" in result.stderr and "gone-0001-qa/db.json" in result.stderr
