@@ -3,8 +3,7 @@ import copy
 
 from troposphere import Output, Tags
 
-from blueprints import endpoint_quirks
-from hooks import naming
+from hooks import endpoint_quirks, naming
 from hooks.stacker_compat import Blueprint
 
 NAMESPACE_KINDS = {"tenant": naming.parse_namespace, "shared": naming.parse_shared_namespace}

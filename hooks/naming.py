@@ -277,6 +277,11 @@ def ssm_secret_arn_parameter(namespace):
     return ssm_db_path(namespace) + "secret-arn"
 
 
+def ssm_lock_parameter(namespace):
+    """The namespace's deploy lock (created if absent; holds who deploys and since when)."""
+    return "/%s/deploy/lock" % _namespace_name(namespace)
+
+
 def ssm_shared_path(shared_namespace):
     return "/%s/" % parse_shared_namespace(str(shared_namespace)).name
 

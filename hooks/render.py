@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from blueprints import endpoint_quirks
+from hooks import endpoint_quirks
 from hooks import naming, settings
 from hooks.stacker_compat import CFNType, Variable, load_config, make_context
 

@@ -1,7 +1,7 @@
 """The local-endpoint switch changes only what it lists, and only when it is on."""
 import pytest
 
-from blueprints import endpoint_quirks
+from hooks import endpoint_quirks
 from blueprints.database import TenantDatabase
 from hooks import render
 from hooks.render import render_blueprint
