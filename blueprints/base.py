@@ -66,7 +66,11 @@ class TenantstackBlueprint(Blueprint):
         self.template.set_description("%s (%s)" % (self.DESCRIPTION, self.namespace))
         self.build(variables)
         tag_resources(self.template, naming.tags(self.namespace))
-        endpoint_quirks.apply(self.template)
+
+    def render_template(self):
+        """stacker's rendering, adapted to the local endpoint's gaps when (only when) its switch is on."""
+        version, rendered = super().render_template()
+        return version, endpoint_quirks.adapt(rendered)
 
     def parse_namespace(self, value):
         try:

@@ -6,9 +6,12 @@ so reviewers read in the rendered JSON exactly which data a deploy brings up, an
 and new databases of one namespace run side by side during a deploy.
 
 The instance is MySQL restored from `<source-namespace>-<timestamp>`; engine version,
-master user and storage come from the snapshot. There is no master username or
-password here: a restore inherits them, and the namespace's credentials are managed by
-a hook (`hooks.credentials`), never by the template.
+master user name and storage come from the snapshot. A restore would also inherit the
+source database's password, so MasterUserPassword is a dynamic reference to the
+namespace's own secret (`hooks.credentials` creates it before the stacks): CloudFormation
+resolves it at deploy time and sets it right after the restore, before the stack
+completes and so before the service starts against it. The value never appears in
+the template, its parameters or stacker's output.
 
 Why CloudFormation never deletes the database (DeletionPolicy and UpdateReplacePolicy
 Retain, plus DeletionProtection): removing a database is the pipeline's job, not the
@@ -41,6 +44,11 @@ DATABASE_REGISTRATION = "DatabaseRegistration"
 
 ENGINE = "mysql"
 MYSQL_PORT = 3306
+
+
+def secret_reference(namespace, key):
+    """A CloudFormation dynamic reference to one key of the namespace's database secret."""
+    return "{{resolve:secretsmanager:%s:SecretString:%s}}" % (naming.db_secret_name(namespace), key)
 
 
 class TenantDatabase(TenantstackBlueprint):
@@ -145,6 +153,7 @@ class TenantDatabase(TenantstackBlueprint):
                 DATABASE,
                 DBInstanceIdentifier=self.instance_id,
                 DBSnapshotIdentifier=self.snapshot,
+                MasterUserPassword=secret_reference(self.namespace, "password"),
                 Engine=ENGINE,
                 DBInstanceClass=Ref("InstanceClass"),
                 MultiAZ=Ref("MultiAZ"),

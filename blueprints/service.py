@@ -167,6 +167,11 @@ class TenantService(TenantstackBlueprint):
         self.add_resource(
             ecs.TaskDefinition(
                 TASK_DEFINITION,
+                # Each build's task definition is immutable and replaced, never updated. Keep
+                # replaced revisions ACTIVE (the deploy history): a failed stable gate points
+                # the service back at the previous one.
+                UpdateReplacePolicy="Retain",
+                DeletionPolicy="Retain",
                 Family=naming.task_family(self.namespace),
                 RequiresCompatibilities=["FARGATE"],
                 NetworkMode="awsvpc",
@@ -194,7 +199,10 @@ class TenantService(TenantstackBlueprint):
             Image=Ref("PhpImage"),
             PortMappings=[ecs.PortMapping(ContainerPort=PHP_PORT, Protocol="tcp")],
             Environment=[ecs.Environment(Name=k, Value=v) for k, v in sorted(environment.items())],
-            Secrets=[ecs.Secret(Name="DB_PASSWORD", ValueFrom=Sub("${%s}:password::" % DATABASE_SECRET_ARN))],
+            Secrets=[
+                ecs.Secret(Name="DB_USERNAME", ValueFrom=Sub("${%s}:username::" % DATABASE_SECRET_ARN)),
+                ecs.Secret(Name="DB_PASSWORD", ValueFrom=Sub("${%s}:password::" % DATABASE_SECRET_ARN)),
+            ],
         )
 
     def nginx_container(self):

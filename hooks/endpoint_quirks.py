@@ -11,6 +11,8 @@ by scripts/local_endpoint.client_env. Then:
 
 Every entry names the gap it works around. The renderer refuses to run with the switch on.
 """
+import hashlib
+import json
 import os
 
 SWITCH = "TENANTSTACK_LOCAL_ENDPOINT"
@@ -18,11 +20,44 @@ SWITCH_VALUE = "moto"
 
 
 def _ssm_parameter_tags_as_list(template):
-    for resource in template.resources.values():
-        if resource.resource_type == "AWS::SSM::Parameter" and isinstance(resource.properties.get("Tags"), dict):
-            tags = resource.properties["Tags"]
-            # Bypass troposphere's type check (a map, per the AWS schema) on purpose.
-            resource.properties["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+    for resource in template.get("Resources", {}).values():
+        tags = resource.get("Properties", {}).get("Tags")
+        if resource.get("Type") == "AWS::SSM::Parameter" and isinstance(tags, dict):
+            resource["Properties"]["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+def _rename_logical_id(template, old, new):
+    """Rename a resource and every Ref, GetAtt and DependsOn that names it."""
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("Ref") == old:
+                return {"Ref": new}
+            if isinstance(node.get("Fn::GetAtt"), list) and node["Fn::GetAtt"][0] == old:
+                return {"Fn::GetAtt": [new] + node["Fn::GetAtt"][1:]}
+            return {key: walk(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        return node
+
+    resources = template["Resources"]
+    resources[new] = resources.pop(old)
+    for resource in resources.values():
+        depends = resource.get("DependsOn")
+        if depends == old:
+            resource["DependsOn"] = new
+        elif isinstance(depends, list):
+            resource["DependsOn"] = [new if item == old else item for item in depends]
+    for section in ("Resources", "Outputs"):
+        if section in template:
+            template[section] = walk(template[section])
+
+
+def _task_definitions_created_not_updated(template):
+    for logical_id, resource in list(template.get("Resources", {}).items()):
+        if resource.get("Type") == "AWS::ECS::TaskDefinition":
+            digest = hashlib.sha256(json.dumps(resource, sort_keys=True).encode()).hexdigest()[:12]
+            _rename_logical_id(template, logical_id, "%s%s" % (logical_id, digest))
 
 
 QUIRKS = {
@@ -31,14 +66,34 @@ QUIRKS = {
         "with a server error on the map the AWS schema defines",
         _ssm_parameter_tags_as_list,
     ),
+    "ecs-task-definition-created-not-updated": (
+        "moto 5.2's CloudFormation update of an AWS::ECS::TaskDefinition registers a revision "
+        "without its containers (the update path skips the PascalCase to camelCase mapping the "
+        "create path does) and leaves the service on the old one; locally each task definition's "
+        "logical id carries a digest of its properties, so every change to them (a new database) "
+        "is a create and the service's reference changes with it; a change that arrives only "
+        "through a parameter (a new image) is not covered",
+        _task_definitions_created_not_updated,
+    ),
 }
 
 
 BEHAVIOURS = {
+    "cfn-failed-create-stays-in-progress": (
+        "moto 5.2 leaves a stack whose creation failed in CREATE_IN_PROGRESS for good (AWS rolls it "
+        "back and ends in ROLLBACK_COMPLETE); the leftover check treats such a stack as failed "
+        "instead of waiting for CloudFormation to finish it"
+    ),
+    "cfn-service-follows-task-definition": (
+        "moto 5.2's CloudFormation does not update an ECS service whose only change is a new "
+        "task definition (AWS rolls the service onto it); the stable gate first points the "
+        "service at the stack's task definition, as CloudFormation does on AWS"
+    ),
     "ecs-deployment-per-task-definition": (
         "moto 5.2 keeps a service's first deployment when CloudFormation gives the service a new "
         "task definition (AWS starts a new PRIMARY deployment on it); the stable gate then accepts "
-        "the service's own taskDefinition in place of the PRIMARY deployment's"
+        "the service's own taskDefinition in place of the PRIMARY deployment's, and the inventory "
+        "counts only the service's own task definition as live"
     ),
 }
 
@@ -54,10 +109,11 @@ def enabled(environ=None):
     return (environ if environ is not None else os.environ).get(SWITCH) == SWITCH_VALUE
 
 
-def apply(template, environ=None):
-    """Apply every quirk when the switch is on; return the names applied."""
+def adapt(rendered, environ=None):
+    """The rendered template (JSON text) as the local endpoint needs it; unchanged when off."""
     if not enabled(environ):
-        return []
+        return rendered
+    template = json.loads(rendered)
     for _, rewrite in QUIRKS.values():
         rewrite(template)
-    return sorted(QUIRKS)
+    return json.dumps(template, sort_keys=True, indent=2)

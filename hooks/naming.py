@@ -184,9 +184,21 @@ def db_instance_id(namespace, timestamp):
 def final_snapshot_id(namespace, timestamp, taken_at):
     """The final manual snapshot of a retired database; unique per retirement time."""
     return check_rds_identifier(
-        "%s-final-%s" % (db_instance_id(namespace, timestamp), parse_timestamp(taken_at, "taken_at")),
+        "%s%s" % (final_snapshot_prefix(namespace, timestamp), parse_timestamp(taken_at, "taken_at")),
         "final snapshot id",
     )
+
+
+def final_snapshot_prefix(namespace, timestamp):
+    """What every final snapshot of one database starts with: '<instance id>-final-'."""
+    return "%s-final-" % db_instance_id(namespace, timestamp)
+
+
+def is_final_snapshot_of(snapshot, namespace, timestamp):
+    """True when `snapshot` is a final snapshot (any retirement time) of this database."""
+    prefix = final_snapshot_prefix(namespace, timestamp)
+    taken_at = (snapshot or "")[len(prefix):]
+    return (snapshot or "").startswith(prefix) and re.match(TIMESTAMP_PATTERN, taken_at) is not None
 
 
 def parse_db_instance_id(value):
@@ -319,6 +331,12 @@ def service_name(namespace):
 
 def task_family(namespace):
     return _namespace_name(namespace)
+
+
+# The php-fpm container of the service's task definition, and the variable in its
+# environment that names the database timestamp it runs against.
+PHP_CONTAINER = "php"
+DB_TIMESTAMP_VARIABLE = "DB_TIMESTAMP"
 
 
 # --- IAM resource patterns -------------------------------------------------------------

@@ -60,7 +60,9 @@ def test_the_database_is_restored_from_the_timestamped_snapshot_and_named_after_
     assert database["DBSnapshotIdentifier"] == "xy-0146-dev-20260115t103000z"
     assert database["Engine"] == "mysql"
     assert "EngineVersion" not in database  # the snapshot's version
-    assert "MasterUsername" not in database and "MasterUserPassword" not in database
+    assert "MasterUsername" not in database  # the snapshot's user
+    # The namespace's own password, resolved by CloudFormation; never the value itself.
+    assert database["MasterUserPassword"] == "{{resolve:secretsmanager:xy-0146-qa/db/master:SecretString:password}}"
 
 
 def test_the_database_is_encrypted_private_protected_and_never_deleted_by_cloudformation():

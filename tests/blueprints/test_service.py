@@ -116,7 +116,7 @@ def test_only_ecs_tasks_of_this_account_assume_the_roles():
 # --- task definition, load balancing, service --------------------------------------------
 
 
-def test_the_secret_arn_is_resolved_from_ssm_at_deploy_time_and_only_the_password_reaches_php():
+def test_the_secret_arn_is_resolved_from_ssm_at_deploy_time_and_only_the_credentials_reach_php():
     template = render()
     assert template["Parameters"]["DatabaseSecretArn"] == {
         "Default": "/xy-0146-qa/db/secret-arn",
@@ -124,7 +124,8 @@ def test_the_secret_arn_is_resolved_from_ssm_at_deploy_time_and_only_the_passwor
         "Type": "AWS::SSM::Parameter::Value<String>",
     }
     assert container(template, "php")["Secrets"] == [
-        {"Name": "DB_PASSWORD", "ValueFrom": {"Fn::Sub": "${DatabaseSecretArn}:password::"}}
+        {"Name": "DB_USERNAME", "ValueFrom": {"Fn::Sub": "${DatabaseSecretArn}:username::"}},
+        {"Name": "DB_PASSWORD", "ValueFrom": {"Fn::Sub": "${DatabaseSecretArn}:password::"}},
     ]
     assert "Secrets" not in container(template, "nginx")
 
