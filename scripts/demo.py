@@ -1,11 +1,15 @@
-"""`make demo`: a full tenant build against a local AWS endpoint, start to finish.
+"""`make demo`: two promotions of a tenant against a local AWS endpoint, start to finish.
 
 1. start the local AWS endpoint (moto server) on 127.0.0.1, on a free port;
 2. seed the dev team's database and its snapshot xy-0146-dev-<db_timestamp>;
-3. `stacker build` the shared tier common-nonprod, then the tenant xy-0146-qa;
-4. print what now exists: stacks, database, service, SSM values;
-5. stop the endpoint. Exit code 0 only if every step worked.
+3. `stacker build` the shared tier common-nonprod, then promote it to xy-0146-qa;
+4. the dev team takes a newer snapshot; promote that one (`-e db_timestamp=<now>`):
+   the old database is retired and leaves a final snapshot;
+5. print what exists after each promotion: stacks, databases, service, SSM values,
+   the pointer's history and the final snapshots;
+6. stop the endpoint. Exit code 0 only if every step worked.
 """
+import datetime
 import json
 import os
 import subprocess
@@ -37,8 +41,9 @@ def stacker_build(env, env_file, config, *extra):
     subprocess.run(command, cwd=str(REPO), env=env, check=True, timeout=BUILD_TIMEOUT)
 
 
-def show(session, tenant):
+def show(session, tenant, timestamp):
     namespace = tenant["namespace"]
+    tenant = dict(tenant, db_timestamp=timestamp)
     cfn, rds, ecs, ssm = (session.client(s) for s in ("cloudformation", "rds", "ecs", "ssm"))
     print("\nStacks:")
     for stack in sorted(cfn.describe_stacks()["Stacks"], key=lambda s: s["StackName"]):
@@ -67,6 +72,20 @@ def show(session, tenant):
     for page in pages:
         for parameter in page["Parameters"]:
             print("  %-45s %s" % (parameter["Name"], parameter["Value"]))
+    print("\nPointer history (%s):" % naming.ssm_active_parameter(namespace))
+    for version in ssm.get_parameter_history(Name=naming.ssm_active_parameter(namespace))["Parameters"]:
+        print("  v%d  %s" % (version["Version"], version.get("Description", version["Value"])))
+    print("\nDatabases of %s:" % namespace)
+    for db in rds.describe_db_instances()["DBInstances"]:
+        if db["DBInstanceIdentifier"].startswith(namespace + "-db-"):
+            print("  %s  %s" % (db["DBInstanceIdentifier"], db["DBInstanceStatus"]))
+    finals = [s for s in rds.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
+              if s["DBSnapshotIdentifier"].startswith(namespace + "-db-") and "-final-" in s["DBSnapshotIdentifier"]]
+    print("\nFinal snapshots of retired databases:")
+    for snapshot in finals:
+        print("  %s  %s" % (snapshot["DBSnapshotIdentifier"], snapshot["Status"]))
+    if not finals:
+        print("  (none yet)")
 
 
 def main():
@@ -76,6 +95,7 @@ def main():
         print("endpoint %s" % endpoint.url)
         env = client_env(endpoint.url)
         env["STACKER_STACK_POLL_TIME"] = "0"
+        env["TENANTSTACK_POLL_SECONDS"] = "0"
         session = boto3.session.Session(region_name=env["AWS_DEFAULT_REGION"],
                                         aws_access_key_id="testing", aws_secret_access_key="testing")
         os.environ["AWS_ENDPOINT_URL"] = endpoint.url
@@ -87,11 +107,19 @@ def main():
         step("building the shared tier common-nonprod (with a local certificate for its HTTPS listener)")
         certificate = local_certificate(session.client("acm"), "*.apps-nonprod.example.com")
         stacker_build(env, SHARED_ENV, "stacker/shared.yaml", "-e", "certificate_arn=%s" % certificate)
-        step("building tenant %s from snapshot timestamp %s" % (tenant["namespace"], tenant["db_timestamp"]))
+        step("promoting %s to tenant %s" % (
+            naming.snapshot_id(tenant["source_namespace"], tenant["db_timestamp"]), tenant["namespace"]))
         stacker_build(env, TENANT_ENV, "stacker/tenant.yaml")
-
         step("what now exists")
-        show(session, tenant)
+        show(session, tenant, tenant["db_timestamp"])
+
+        newer = naming.format_timestamp(datetime.datetime.now(datetime.timezone.utc))
+        step("the dev team takes a newer snapshot: %s" % naming.snapshot_id(tenant["source_namespace"], newer))
+        seed_dev_snapshot(session.client("rds"), tenant["source_namespace"], newer)
+        step("promoting it: the old database is retired after the new service is stable")
+        stacker_build(env, TENANT_ENV, "stacker/tenant.yaml", "-e", "db_timestamp=%s" % newer)
+        step("what now exists")
+        show(session, tenant, newer)
     print("\ndemo finished: endpoint stopped")
     return 0
 

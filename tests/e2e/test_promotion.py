@@ -3,6 +3,7 @@
 After each scenario the namespace's state is read from the endpoint and checked against
 DESIGN.md's invariants (tests/e2e/tenants.py: assert_invariants).
 """
+import json
 import os
 import signal
 
@@ -57,8 +58,13 @@ def test_one_snapshot_promoted_dev_to_qa_to_prod_and_a_rerun_changes_nothing(ten
 
 
 def test_a_newer_snapshot_replaces_the_database_and_the_old_one_leaves_a_final_snapshot(live):
-    live.deploy(QA, TS2)
+    result = live.deploy(QA, TS2)
     state = live.state(QA)
+    secret = json.loads(
+        live.aws.client("secretsmanager").get_secret_value(SecretId=naming.db_secret_name(QA))["SecretString"]
+    )
+    assert secret["username"] == "app"  # the source snapshot's master user
+    assert secret["password"] not in output_of(result)  # the secret never reaches stacker's output
     assert_invariants(state, TS2)
     assert_retired_with_final_snapshot(state, TS1)
     history = live.aws.client("ssm").get_parameter_history(Name=naming.ssm_active_parameter(QA))["Parameters"]
