@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from hooks import hookargs, lock, naming, retire, settings
+from hooks import hookargs, lock, lock_rules, naming, retire, settings
 from hooks.retire import KEEP, RETIRE, Decision, RetirementFailed, Wait
 from tests.hooks.test_inventory import (  # noqa: F401  (aws: the caching fixture)
     CLUSTER,
@@ -510,7 +510,7 @@ def test_hook_refuses_bad_arguments_before_any_aws_call(monkeypatch, arguments, 
 def test_hook_retires_what_the_deploy_left_behind(aws, monkeypatch):
     for key, value in aws.endpoint.env.items():
         monkeypatch.setenv(key, value)
-    monkeypatch.delenv(lock.BUILD_ID_VARIABLE, raising=False)
+    monkeypatch.delenv(lock_rules.BUILD_ID_VARIABLE, raising=False)
     deployed_tenant(aws)
     hold_lock(aws, T4)
     context = hook_context(db_timestamp=T4, retain_previous="1")
@@ -529,7 +529,7 @@ def test_hook_retires_what_the_deploy_left_behind(aws, monkeypatch):
 def test_hook_without_the_lock_deletes_nothing_and_says_why(aws, monkeypatch):
     for key, value in aws.endpoint.env.items():
         monkeypatch.setenv(key, value)
-    monkeypatch.delenv(lock.BUILD_ID_VARIABLE, raising=False)
+    monkeypatch.delenv(lock_rules.BUILD_ID_VARIABLE, raising=False)
     deployed_tenant(aws)
     with pytest.raises(lock.LockLost, match="nobody holds it"):
         retire.retire_old_databases(hook_context(db_timestamp=T4), types.SimpleNamespace(region=aws.endpoint.region))
