@@ -16,7 +16,7 @@ from troposphere import GetAtt, Parameter, Ref, Sub, ecs, elasticloadbalancingv2
 
 from blueprints import service_iam
 from blueprints.base import TenantstackBlueprint
-from hooks import naming
+from hooks import naming, settings
 from hooks.stacker_compat import CFNNumber, CFNString, EC2SecurityGroupId, EC2SubnetIdList, EC2VPCId
 
 LOG_GROUP = "LogGroup"
@@ -31,7 +31,7 @@ DATABASE_SECRET_ARN = "DatabaseSecretArn"
 LOG_RETENTION_DAYS = 90
 HEALTH_CHECK_GRACE_SECONDS = 60
 DEREGISTRATION_DELAY = "30"  # seconds; the default 300 slows every rollout
-PHP, PHP_PORT = "php", 9000
+PHP, PHP_PORT = naming.PHP_CONTAINER, 9000
 NGINX, NGINX_PORT = "nginx", 80
 # Root filesystems are read-only; these paths get a task-local scratch volume each.
 # php-fpm writes sessions and uploads to /tmp; the nginx image keeps its pid in /var/run
@@ -43,8 +43,7 @@ SCRATCH_PATHS = {
 
 # The env-file rule of hooks.settings.image, as a CloudFormation constraint (the env-file
 # check alone also refuses ":latest"); a test keeps the two in step.
-IMAGE_PATTERN = r"^[a-z0-9][a-z0-9._/:-]*[a-z0-9](:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$"
-IMAGE_CONSTRAINT = "an image pinned to a tag or digest (repository:tag or repository@sha256:...)"
+IMAGE_PATTERN, IMAGE_CONSTRAINT = settings.IMAGE_PATTERN, settings.IMAGE_RULE
 
 
 def image_variable(container):
@@ -189,7 +188,7 @@ class TenantService(TenantstackBlueprint):
         environment = {
             "DB_HOST": Ref("DatabaseEndpointAddress"),
             "DB_PORT": Ref("DatabaseEndpointPort"),
-            "DB_TIMESTAMP": self.timestamp,
+            naming.DB_TIMESTAMP_VARIABLE: self.timestamp,
             "APP_NAMESPACE": self.namespace.name,
             "APP_FILES_BUCKET": Ref("AppFilesBucketName"),
             "APP_FILES_PREFIX": naming.s3_prefix(self.namespace),

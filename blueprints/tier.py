@@ -19,7 +19,7 @@ from troposphere import GetAtt, Ref, Sub, ec2, ecs, s3
 from troposphere import elasticloadbalancingv2 as elb
 
 from blueprints.base import TenantstackBlueprint
-from hooks import naming
+from hooks import naming, settings
 from hooks.stacker_compat import CFNString, EC2SubnetIdList, EC2VPCId
 
 CLUSTER = "Cluster"
@@ -37,7 +37,7 @@ LOAD_BALANCER_ATTRIBUTES = (
 )
 ANYWHERE = "0.0.0.0/0"
 # The same rule as hooks.settings.certificate_arn, enforced again by CloudFormation.
-CERTIFICATE_ARN_PATTERN = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$"
+CERTIFICATE_ARN_PATTERN = settings.CERTIFICATE_ARN_PATTERN
 
 
 class SharedTier(TenantstackBlueprint):
@@ -56,7 +56,7 @@ class SharedTier(TenantstackBlueprint):
             "type": CFNString,
             "description": "ACM certificate of the HTTPS listener",
             "allowed_pattern": CERTIFICATE_ARN_PATTERN,
-            "constraint_description": "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)",
+            "constraint_description": settings.CERTIFICATE_ARN_RULE,
         },
     }
 

@@ -77,12 +77,18 @@ def hostname(value, key):
     return value
 
 
+IMAGE_PATTERN = r"^[a-z0-9][a-z0-9._/:-]*[a-z0-9](:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$"
+IMAGE_RULE = "an image pinned to a tag or digest (repository:tag or repository@sha256:...)"
+CERTIFICATE_ARN_PATTERN = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$"
+CERTIFICATE_ARN_RULE = "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)"
+
+
 def image(value, key):
     """A container image pinned to a tag or digest; a task definition must be immutable."""
-    match = re.match(r"^[a-z0-9][a-z0-9._/:-]*[a-z0-9](:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$", value)
+    match = re.match(IMAGE_PATTERN, value)
     if not match or value.endswith(":latest"):
         raise _rule(
-            key, value, "expected an image pinned to a tag or digest (repository:tag or repository@sha256:...), not :latest"
+            key, value, "expected %s, not :latest" % IMAGE_RULE
         )
     return value
 
@@ -127,8 +133,8 @@ def timestamp(value, key):
 
 def certificate_arn(value, key):
     return pattern(
-        r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$",
-        "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)",
+        CERTIFICATE_ARN_PATTERN,
+        CERTIFICATE_ARN_RULE,
     )(value, key)
 
 
