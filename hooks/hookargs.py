@@ -1,4 +1,5 @@
 """Argument checks shared by every hook: unknown arguments are an error, not ignored."""
+from hooks.errors import BadInput
 
 
 class HookArgumentError(ValueError):
@@ -47,8 +48,6 @@ def seconds_argument(hook, name, value, exclusive=False):
 
 def poll_seconds(hook, argument, default, environ):
     """The hook's poll_seconds (or its default), unless TENANTSTACK_POLL_SECONDS overrides it."""
-    from hooks.errors import BadInput
-
     raw = environ.get(POLL_VARIABLE)
     if raw is None:
         return default if argument is None else seconds_argument(hook, "poll_seconds", argument)

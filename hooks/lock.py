@@ -12,7 +12,7 @@ import socket
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from hooks import aws, errors, naming, settings
+from hooks import aws, errors, naming, processes, settings
 from hooks.hookargs import HookArgumentError, check_arguments, environment_of
 from hooks.lock_rules import (  # noqa: F401  (the pure layer; re-exported for hooks and the CLI)
     LockRecord,
@@ -42,16 +42,8 @@ class LockLost(errors.DeployFailed):
 
 
 def process_alive(pid):
-    """True when a process with this pid exists on this host (another user's counts)."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    """True when a process with this pid runs on this host (zombies count as gone)."""
+    return processes.alive(pid)
 
 
 def build_unknown(build_id):

@@ -194,6 +194,15 @@ def final_snapshot_prefix(namespace, timestamp):
     return "%s-final-" % db_instance_id(namespace, timestamp)
 
 
+def parse_final_snapshot_id(value):
+    """Split '<namespace>-db-<timestamp>-final-<taken_at>' into (Namespace, timestamp, taken_at)."""
+    match = re.match(r"^(.+)-final-([0-9]{8}t[0-9]{6}z)$", value or "")
+    if not match:
+        raise NamingError("final snapshot id", value, "expected <namespace>-db-<timestamp>-final-<timestamp>")
+    namespace, timestamp = parse_db_instance_id(match.group(1))
+    return namespace, timestamp, parse_timestamp(match.group(2), "final snapshot time")
+
+
 def is_final_snapshot_of(snapshot, namespace, timestamp):
     """True when `snapshot` is a final snapshot (any retirement time) of this database."""
     prefix = final_snapshot_prefix(namespace, timestamp)

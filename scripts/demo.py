@@ -21,7 +21,7 @@ sys.path[:0] = [str(REPO), str(REPO / "scripts")]
 
 import boto3  # noqa: E402
 
-from hooks import naming, settings  # noqa: E402
+from hooks import inventory, naming, settings  # noqa: E402
 from local_endpoint import LocalEndpoint, client_env  # noqa: E402
 from seed import local_certificate, seed_dev_snapshot  # noqa: E402
 
@@ -39,6 +39,13 @@ def stacker_build(env, env_file, config, *extra):
     command = [STACKER, "build", *extra, env_file, config]
     print("$ %s" % " ".join(["stacker"] + command[1:]), flush=True)
     subprocess.run(command, cwd=str(REPO), env=env, check=True, timeout=BUILD_TIMEOUT)
+
+
+def is_final_snapshot_of_namespace(snapshot_id, namespace):
+    try:
+        return naming.parse_final_snapshot_id(snapshot_id)[0].name == namespace
+    except naming.NamingError:
+        return False
 
 
 def show(session, tenant, timestamp):
@@ -76,11 +83,10 @@ def show(session, tenant, timestamp):
     for version in ssm.get_parameter_history(Name=naming.ssm_active_parameter(namespace))["Parameters"]:
         print("  v%d  %s" % (version["Version"], version.get("Description", version["Value"])))
     print("\nDatabases of %s:" % namespace)
-    for db in rds.describe_db_instances()["DBInstances"]:
-        if db["DBInstanceIdentifier"].startswith(namespace + "-db-"):
-            print("  %s  %s" % (db["DBInstanceIdentifier"], db["DBInstanceStatus"]))
+    for database in inventory.discover(ssm, session.client("resourcegroupstaggingapi"), rds, cfn, namespace):
+        print("  %s  %s" % (database.instance_id, database.instance_status))
     finals = [s for s in rds.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
-              if s["DBSnapshotIdentifier"].startswith(namespace + "-db-") and "-final-" in s["DBSnapshotIdentifier"]]
+              if is_final_snapshot_of_namespace(s["DBSnapshotIdentifier"], namespace)]
     print("\nFinal snapshots of retired databases:")
     for snapshot in finals:
         print("  %s  %s" % (snapshot["DBSnapshotIdentifier"], snapshot["Status"]))

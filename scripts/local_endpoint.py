@@ -32,6 +32,9 @@ import urllib.request
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:  # hooks.processes is standard library only: fine in either venv
+    sys.path.insert(0, str(REPO_ROOT))
+from hooks import processes  # noqa: E402
 DEFAULT_MOTO_SERVER = REPO_ROOT / ".tools" / "bin" / "moto_server"
 HOST = "127.0.0.1"
 DEFAULT_REGION = "us-east-1"
@@ -142,18 +145,7 @@ def _die_with_parent():
 
 def _pid_alive(pid):
     """True when ``pid`` runs and is not a zombie."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open("/proc/{}/stat".format(pid)) as handle:
-            state = handle.read().rsplit(")", 1)[1].split()[0]
-        return state != "Z"
-    except (OSError, IndexError):
-        return True
+    return processes.alive(pid)
 
 
 def _signal_group(pgid, sig):

@@ -117,13 +117,19 @@ class Tenants:
             if owner.name == namespace:
                 state.instances[timestamp] = db["DBInstanceStatus"]
         for snapshot in rds.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]:
-            name = snapshot["DBSnapshotIdentifier"]
-            prefix = "%s-db-" % namespace
-            if name.startswith(prefix) and "-final-" in name and snapshot["Status"] == "available":
-                state.final_snapshots.setdefault(name[len(prefix) :].split("-final-")[0], []).append(name)
+            try:
+                owner, timestamp, _ = naming.parse_final_snapshot_id(snapshot["DBSnapshotIdentifier"])
+            except naming.NamingError:
+                continue
+            if owner.name == namespace and snapshot["Status"] == "available":
+                state.final_snapshots.setdefault(timestamp, []).append(snapshot["DBSnapshotIdentifier"])
         for stack in cfn.describe_stacks()["Stacks"]:
-            if stack["StackName"].startswith("%s-db-" % namespace):
-                state.db_stacks.add(stack["StackName"][len("%s-db-" % namespace) :])
+            try:
+                owner, timestamp = naming.parse_db_instance_id(stack["StackName"])  # DB stack == instance id
+            except naming.NamingError:
+                continue
+            if owner.name == namespace:
+                state.db_stacks.add(timestamp)
         pages = ssm.get_paginator("get_parameters_by_path").paginate(Path=naming.ssm_databases_path(namespace))
         state.registrations = {p["Name"].rsplit("/", 1)[1] for page in pages for p in page["Parameters"]}
         tenant = tenant_settings(namespace)

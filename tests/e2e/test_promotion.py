@@ -10,8 +10,9 @@ import signal
 import pytest
 
 from hooks import naming
-from local_endpoint import LocalEndpoint, client_env
+from local_endpoint import LocalEndpoint
 from seed import create_dev_database, snapshot_database
+from tests.conftest import Aws
 from tests.e2e.tenants import TS1, TS2, TS3, Tenants, assert_invariants, assert_retired_with_final_snapshot
 
 pytestmark = pytest.mark.e2e
@@ -170,17 +171,7 @@ def stalled(tmp_path):
 
 
 def test_a_first_deploy_that_never_becomes_stable_sets_no_pointer(stalled):
-    import boto3
-
-    class Endpoint:
-        url, env = stalled.url, client_env(stalled.url)
-
-        def client(self, name):
-            return boto3.session.Session(
-                region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
-            ).client(name, endpoint_url=stalled.url)
-
-    tenants = Tenants(Endpoint())
+    tenants = Tenants(Aws(stalled.url))
     tenants.tier("common-nonprod")
     tenants.snapshot("xy-0146-dev", TS1)
     result = tenants.deploy(QA, check=False, stable_timeout=1)

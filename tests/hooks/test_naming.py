@@ -229,3 +229,23 @@ def test_tags(namespace, expected):
 def test_tier_and_default_source(namespace, tier, source):
     parsed = naming.parse_namespace(namespace)
     assert (parsed.shared_namespace, parsed.default_source_namespace) == (tier, source)
+
+
+def test_parse_final_snapshot_id():
+    namespace, timestamp, taken_at = naming.parse_final_snapshot_id(
+        naming.final_snapshot_id("xy-0146-qa", TS, "20260201t000000z")
+    )
+    assert (namespace.name, timestamp, taken_at) == ("xy-0146-qa", TS, "20260201t000000z")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("xy-0146-qa-db-20260115t103000z", id="not-final"),
+        pytest.param("xy-0146-qa-db-20260115t103000z-final-soon", id="bad-time"),
+        pytest.param("xy-0146-dev-20260115t103000z-final-20260201t000000z", id="not-a-database"),
+    ],
+)
+def test_parse_final_snapshot_id_rejects(value):
+    with pytest.raises(naming.NamingError):
+        naming.parse_final_snapshot_id(value)
