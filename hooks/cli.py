@@ -1,62 +1,44 @@
 """`tenantstack`: the operator command line.
 
-Commands: unlock. More (status, history, snapshot, promote, rollback, reap, render,
-deploy) arrive with the pipeline. This module alone decides what the user sees and
-which exit code means what: 0 done, 2 bad input (nothing was changed), 1 unexpected.
+This module alone decides what the user sees on failure and which exit code means what
+(docs/operations.md, "Exit codes"). Each command lives in its own module under
+hooks/commands/ and exposes `register(commands)`, which adds its subparser and sets
+`run=<function(args) -> exit code>`.
 """
 import argparse
+import importlib
 import sys
 
-from hooks import __version__, aws, errors, lock, naming
+from hooks import __version__, errors, naming
+from hooks.commands import COMMAND_MODULES
 
 EXIT_OK = 0
 EXIT_UNEXPECTED = 1
-EXIT_USAGE = 2
-EXIT_BAD_INPUT = 2
+EXIT_BAD_INPUT = errors.BadInput.exit_code  # 2: nothing was changed
+EXIT_LOCK_HELD = errors.LockHeld.exit_code  # 3
+EXIT_DEPLOY_FAILED = errors.DeployFailed.exit_code  # 4
+EXIT_INTERRUPTED = 130
 
-UNLOCK_EPILOG = """\
-Use it only when you know the holder is dead: a deploy takes over a stale lock by
-itself (process gone on the same host, CodeBuild build finished, or ttl passed).
-The holder to give is the one the "locked by another deploy" message names.
-
-example:
-  tenantstack unlock xy-0146-qa --holder 'alice@ci-1:4242'
+EPILOG = """\
+exit codes: 0 done, 1 unexpected error, 2 bad input (nothing was changed),
+            3 the namespace's deploy lock is held, 4 a deploy failed (the tenant keeps serving
+            on its previous service and database), 130 interrupted.
+Uses the standard AWS environment (AWS_DEFAULT_REGION, AWS_PROFILE, AWS_ENDPOINT_URL).
 """
 
 
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="tenantstack",
-        description="Operate tenantstack tenants: see state, promote, roll back, clean up.",
-        epilog="Deploys run through stacker: stacker build environments/<namespace>.env stacker/tenant.yaml",
+        description="Operate tenantstack tenants: see state, promote, roll back, clean up, deploy.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version="tenantstack %s" % __version__)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    unlock = commands.add_parser(
-        "unlock",
-        help="clear a namespace's deploy lock left by a dead deploy",
-        description="Delete the deploy lock of NAMESPACE (SSM /<namespace>/deploy/lock), "
-        "but only while its holder is still ID. Uses the standard AWS environment.",
-        epilog=UNLOCK_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    unlock.add_argument("namespace", metavar="NAMESPACE", help="tenant namespace, e.g. xy-0146-qa")
-    unlock.add_argument("--holder", required=True, metavar="ID", help="the lock holder the lock must still name")
-    unlock.set_defaults(run=run_unlock)
+    for module_name in COMMAND_MODULES:
+        importlib.import_module("hooks.commands.%s" % module_name).register(commands)
     return parser
-
-
-def run_unlock(args):
-    result = lock.force_unlock(aws.client("ssm"), args.namespace, args.holder)
-    if result["status"] == "absent":
-        print("%s is not locked; nothing to do" % args.namespace)
-    else:
-        held = result["record"]
-        print(
-            "unlocked %s: removed the deploy lock of %s (user %s on host %s, pid %d), taken at %s to deploy %s"
-            % (args.namespace, held.holder, held.user, held.host, held.pid, held.acquired_at, held.target_timestamp)
-        )
-    return EXIT_OK
 
 
 def main(argv=None):
@@ -67,12 +49,19 @@ def main(argv=None):
         return EXIT_OK
     try:
         return args.run(args)
-    except (errors.BadInput, naming.NamingError) as error:
-        print("tenantstack %s: %s" % (args.command, error), file=sys.stderr)
-        return EXIT_BAD_INPUT
+    except naming.NamingError as error:
+        return _report(args, error, EXIT_BAD_INPUT)
+    except errors.TenantstackError as error:
+        return _report(args, error, error.exit_code)
+    except KeyboardInterrupt:
+        return _report(args, "interrupted", EXIT_INTERRUPTED)
     except Exception as error:  # the CLI's last word: name it, and say it was unexpected
-        print("tenantstack %s: unexpected error: %s: %s" % (args.command, type(error).__name__, error), file=sys.stderr)
-        return EXIT_UNEXPECTED
+        return _report(args, "unexpected error: %s: %s" % (type(error).__name__, error), EXIT_UNEXPECTED)
+
+
+def _report(args, message, code):
+    print("tenantstack %s: %s" % (args.command, message), file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":
