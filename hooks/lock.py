@@ -2,6 +2,13 @@
 
 The record, its time-to-live and the recovery rule (when a lock is stale and taken over
 automatically) are pure and live in hooks/lock_rules.py; read its docstring for the rule.
+
+Taking over a stale lock is serialised by a second create-if-absent parameter, the
+takeover claim (/<namespace>/deploy/lock-takeover): SSM has no compare-and-swap, so
+without it two runs that both saw the same stale lock could each delete and recreate it
+and both believe they won. Only the run that created the claim replaces the stale lock;
+the others stop with LockHeld. A claim whose own holder died is stale by the same rule,
+with CLAIM_TTL_SECONDS as its time-to-live.
 """
 import dataclasses
 import datetime
@@ -12,8 +19,9 @@ import socket
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from hooks import aws, errors, naming, processes, settings
+from hooks import aws, errors, lock_store, naming, processes, settings
 from hooks.hookargs import HookArgumentError, check_arguments, environment_of
+from hooks.lock_store import read  # noqa: F401  (re-exported: hooks and the CLI read the lock here)
 from hooks.lock_rules import (  # noqa: F401  (the pure layer; re-exported for hooks and the CLI)
     LockRecord,
     Verdict,
@@ -32,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 TTL_RANGE = (60, 7 * 86400)
 MAX_ATTEMPTS = 5  # rounds of create / inspect / take over before giving up
+CLAIM_TTL_SECONDS = 120  # a takeover takes a few API calls; a claim this old was abandoned
 
 
 class LockLost(errors.DeployFailed):
@@ -64,66 +73,6 @@ def build_finished(codebuild, build_id):
     return builds[0]["buildStatus"] != "IN_PROGRESS"
 
 
-def _get(ssm, namespace):
-    """(record, raw value, version) of the stored lock, or None."""
-    name = naming.ssm_lock_parameter(namespace)
-    try:
-        parameter = ssm.get_parameter(Name=name)["Parameter"]
-    except ClientError as error:
-        if aws.error_code(error) == "ParameterNotFound":
-            return None
-        raise
-    try:
-        record = LockRecord.from_json(parameter["Value"])
-    except (ValueError, TypeError, AttributeError) as error:
-        raise errors.DeployFailed(
-            "%s holds %r, which is not a lock record (%s); inspect it and delete it with "
-            "aws ssm delete-parameter --name %s" % (name, parameter["Value"], error, name)
-        ) from None
-    return record, parameter["Value"], parameter["Version"]
-
-
-def read(ssm, namespace):
-    """The namespace's lock record, or None when nobody holds it."""
-    stored = _get(ssm, namespace)
-    return stored[0] if stored else None
-
-
-def _create(ssm, namespace, record):
-    """Create-if-absent; False when the lock exists.
-
-    The tags ride on the create (allowed with Overwrite=False, unlike Overwrite=True),
-    so the lock is never untagged, not even between two calls.
-    """
-    try:
-        ssm.put_parameter(
-            Name=naming.ssm_lock_parameter(namespace),
-            Value=record.to_json(),
-            Type="String",
-            Overwrite=False,
-            Description="Deploy lock of %s (tenantstack): who deploys and since when" % namespace,
-            Tags=[{"Key": key, "Value": value} for key, value in naming.tags(namespace).items()],
-        )
-    except ClientError as error:
-        if aws.error_code(error) == "ParameterAlreadyExists":
-            return False
-        raise
-    return True
-
-
-def _overwrite(ssm, namespace, record):
-    # Overwrite=True cannot carry Tags; the tags set at creation stay with the parameter.
-    ssm.put_parameter(Name=naming.ssm_lock_parameter(namespace), Value=record.to_json(), Type="String", Overwrite=True)
-
-
-def _delete(ssm, namespace):
-    try:
-        ssm.delete_parameter(Name=naming.ssm_lock_parameter(namespace))
-    except ClientError as error:
-        if aws.error_code(error) != "ParameterNotFound":
-            raise
-
-
 @dataclasses.dataclass(frozen=True)
 class Acquired:
     record: LockRecord
@@ -135,9 +84,9 @@ def acquire(ssm, namespace, record, now, pid_alive=process_alive, build_finished
     """Take the namespace's lock for `record` (its host is this host); raise LockHeld if live."""
     last = None
     for _ in range(MAX_ATTEMPTS):
-        if _create(ssm, namespace, record) and _holds(ssm, namespace, record):
+        if lock_store.create(ssm, namespace, record) and _holds(ssm, namespace, record):
             return _log(namespace, Acquired(record, "acquired", "acquired"))
-        stored = _get(ssm, namespace)
+        stored = lock_store.get(ssm, namespace)
         if stored is None:
             continue  # released between our create and our read: try again
         held = last = stored[0]
@@ -145,28 +94,61 @@ def acquire(ssm, namespace, record, now, pid_alive=process_alive, build_finished
             refreshed = dataclasses.replace(
                 record, previous_task_definition=record.previous_task_definition or held.previous_task_definition
             )
-            _overwrite(ssm, namespace, refreshed)
+            lock_store.overwrite(ssm, namespace, refreshed)
             return _log(namespace, Acquired(refreshed, "re-entered", "re-entered (lock refreshed)"))
         verdict = assess(held, now, record.host, pid_alive, build_finished)
         if not verdict.stale:
             raise errors.LockHeld(lock_held_message(namespace, held, now, verdict.reason))
-        # SSM has no compare-and-swap (no conditional delete or overwrite). Re-read right
-        # before deleting and delete only if it is still the very same stale record (value
-        # and version): a racer that took it over meanwhile is left alone. A gap remains
-        # between this read and the delete: a racer may create its lock in it, and we would
-        # delete that. The re-read after creating catches most of those; fencing
-        # (ensure_held before flip and retire) stops a run that lost the lock anyway.
-        if _get(ssm, namespace) != stored:
-            continue
-        _delete(ssm, namespace)
-        if _create(ssm, namespace, record) and _holds(ssm, namespace, record):
-            detail = "took over stale lock held by %s: %s" % (held.holder, verdict.reason)
-            return _log(namespace, Acquired(record, "took-over", detail))
+        _claim_takeover(ssm, namespace, record, now, pid_alive, build_finished)
+        try:
+            # Still the very same stale record (value and version)? A run that took it over
+            # before our claim is left alone; while we hold the claim, no other run can.
+            if lock_store.get(ssm, namespace) != stored:
+                continue
+            lock_store.delete(ssm, namespace)
+            if lock_store.create(ssm, namespace, record) and _holds(ssm, namespace, record):
+                detail = "took over stale lock held by %s: %s" % (held.holder, verdict.reason)
+                return _log(namespace, Acquired(record, "took-over", detail))
+        finally:
+            _release_claim(ssm, namespace, record.holder)
     raise errors.LockHeld(
         "namespace %s: the deploy lock kept changing while this run tried to take it (%d attempts%s); "
         "another deploy is starting, try again later"
         % (namespace, MAX_ATTEMPTS, ", last holder %s" % last.holder if last else "")
     )
+
+
+def _claim_takeover(ssm, namespace, record, now, pid_alive, build_finished):
+    """Create the takeover claim for `record`, or raise LockHeld naming the live claimant."""
+    name = naming.ssm_lock_takeover_parameter(namespace)
+    claim = dataclasses.replace(record, ttl_seconds=CLAIM_TTL_SECONDS)
+    for _ in range(2):
+        if lock_store.create(ssm, namespace, claim, name=name, purpose="Deploy lock takeover claim"):
+            return
+        stored = lock_store.get(ssm, namespace, name=name)
+        if stored is None:
+            continue  # its claimant finished between our create and our read
+        verdict = assess(stored[0], now, record.host, pid_alive, build_finished)
+        if not verdict.stale:
+            raise errors.LockHeld(
+                "namespace %s: another deploy, %s, is taking over the stale deploy lock right now (%s); "
+                "this run stops without changing anything. Run it again once that deploy has finished."
+                % (namespace, stored[0].holder, verdict.reason)
+            )
+        logger.warning("namespace %s: removing the abandoned lock takeover claim of %s: %s",
+                       namespace, stored[0].holder, verdict.reason)
+        lock_store.delete(ssm, namespace, name=name)
+    raise errors.LockHeld(
+        "namespace %s: the deploy lock takeover claim %s kept changing; another deploy is starting, "
+        "try again later" % (namespace, name)
+    )
+
+
+def _release_claim(ssm, namespace, holder):
+    name = naming.ssm_lock_takeover_parameter(namespace)
+    stored = lock_store.get(ssm, namespace, name=name)
+    if stored is not None and stored[0].holder == holder:
+        lock_store.delete(ssm, namespace, name=name)
 
 
 def _holds(ssm, namespace, record):
@@ -206,7 +188,7 @@ def update_record(ssm, namespace, holder, **changes):
     # Read-modify-write without compare-and-swap: a takeover can only happen once this run
     # is stale (ttl passed or process gone), and fencing stops such a run before it acts.
     updated = dataclasses.replace(ensure_held(ssm, namespace, holder), **changes)
-    _overwrite(ssm, namespace, updated)
+    lock_store.overwrite(ssm, namespace, updated)
     return updated
 
 
@@ -221,7 +203,7 @@ def release(ssm, namespace, holder):
         )
         logger.warning("%s", warning)
         return {"status": "not-held", "namespace": namespace, "holder": holder, "warning": warning}
-    _delete(ssm, namespace)
+    lock_store.delete(ssm, namespace)
     logger.info("released the deploy lock of %s (holder %s)", namespace, holder)
     return {"status": "released", "namespace": namespace, "holder": holder}
 
@@ -240,7 +222,7 @@ def force_unlock(ssm, namespace, holder):
             "the deploy lock of %s is held by %r, not by %r; nothing was changed. If that holder is "
             "dead too, run: %s" % (namespace, current.holder, holder, unlock_command(namespace, current.holder))
         )
-    _delete(ssm, namespace)
+    lock_store.delete(ssm, namespace)
     logger.info("cleared the deploy lock of %s held by %s since %s", namespace, holder, current.acquired_at)
     return {"status": "unlocked", "namespace": namespace, "record": current}
 

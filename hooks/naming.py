@@ -303,6 +303,11 @@ def ssm_lock_parameter(namespace):
     return "/%s/deploy/lock" % _namespace_name(namespace)
 
 
+def ssm_lock_takeover_parameter(namespace):
+    """The claim a deploy creates (if absent) before it replaces a stale deploy lock."""
+    return "/%s/deploy/lock-takeover" % _namespace_name(namespace)
+
+
 def ssm_shared_path(shared_namespace):
     return "/%s/" % parse_shared_namespace(str(shared_namespace)).name
 

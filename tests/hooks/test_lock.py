@@ -549,3 +549,103 @@ def test_failing_wrapped_hook_leaves_a_lock_it_lost(hook_env, ssm):
     with pytest.raises(lock.LockLost):
         flip(*hook_env)
     assert lock.read(ssm, NAMESPACE).holder == "bob@ci-2:77"
+
+
+# --- AWS: the takeover claim -------------------------------------------------------------
+
+CLAIM = "/xy-0146-qa/deploy/lock-takeover"
+
+
+def test_four_racers_taking_over_one_stale_lock_exactly_one_wins(aws):
+    holders = ["r%d@host-%d:%d" % (n, n, n) for n in range(4)]
+    clients = {holder: aws.client("ssm") for holder in holders}
+    for round_number in range(12):
+        lock.acquire(clients[holders[0]], NAMESPACE, record(holder="dead@ci-9:9", host="ci-9", ttl=60), NOW)
+        barrier = threading.Barrier(len(holders))
+        outcomes = {}
+
+        def race(holder):
+            host = holder.split("@")[1].split(":")[0]
+            barrier.wait()
+            try:
+                taken = lock.acquire(clients[holder], NAMESPACE, record(holder=holder, host=host, acquired=at(61)), at(61))
+                outcomes[holder] = taken.status
+            except errors.LockHeld:
+                outcomes[holder] = "held"
+
+        threads = [threading.Thread(target=race, args=(holder,)) for holder in holders]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert sorted(outcomes.values()) == ["held", "held", "held", "took-over"], "round %d: %r" % (round_number, outcomes)
+        winner = next(holder for holder, outcome in outcomes.items() if outcome == "took-over")
+        assert lock.read(clients[winner], NAMESPACE).holder == winner
+        assert lock.lock_store.get(clients[winner], NAMESPACE, name=CLAIM) is None
+        lock.release(clients[winner], NAMESPACE, winner)
+
+
+def test_a_live_takeover_claim_stops_the_run_without_a_change(ssm):
+    lock.acquire(ssm, NAMESPACE, record(holder="bob@ci-2:77", host="ci-2", ttl=60), NOW)
+    stale = lock.read(ssm, NAMESPACE)
+    lock.lock_store.create(ssm, NAMESPACE, record(holder="carol@ci-3:9", host="ci-3", acquired=at(60)), name=CLAIM)
+    with pytest.raises(errors.LockHeld) as raised:
+        lock.acquire(ssm, NAMESPACE, record(acquired=at(61)), at(61))
+    assert str(raised.value).startswith(
+        "namespace xy-0146-qa: another deploy, carol@ci-3:9, is taking over the stale deploy lock right now "
+        "(it was taken on another host (ci-3)"
+    )
+    assert lock.read(ssm, NAMESPACE) == stale
+    assert lock.lock_store.get(ssm, NAMESPACE, name=CLAIM)[0].holder == "carol@ci-3:9"
+
+
+@pytest.mark.parametrize(
+    "claimant",
+    [
+        pytest.param(dict(host=socket.gethostname(), pid=dead_pid(), acquired=at(60)), id="its-process-is-gone"),
+        pytest.param(dict(host="ci-3", pid=9, acquired=at(61 - lock.CLAIM_TTL_SECONDS - 1)), id="older-than-its-ttl"),
+    ],
+)
+def test_an_abandoned_takeover_claim_is_removed_and_the_takeover_proceeds(ssm, claimant):
+    lock.acquire(ssm, NAMESPACE, record(holder="bob@ci-2:77", host="ci-2", ttl=60), NOW)
+    claim = record(holder="carol@x:9", ttl=lock.CLAIM_TTL_SECONDS, **claimant)
+    lock.lock_store.create(ssm, NAMESPACE, claim, name=CLAIM)
+    me = record(host=socket.gethostname(), pid=os.getpid(), acquired=at(61))
+    assert lock.acquire(ssm, NAMESPACE, me, at(61)).status == "took-over"
+    assert lock.read(ssm, NAMESPACE).holder == "alice@ci-1:4242"
+    assert lock.lock_store.get(ssm, NAMESPACE, name=CLAIM) is None
+
+
+def test_a_racer_paused_after_checking_the_stale_lock_cannot_replace_the_winner(aws, ssm):
+    # The interleaving the claim exists for: the racer has read the stale lock twice (seen it,
+    # checked it is unchanged) and is about to delete it when another run takes over.
+    lock.acquire(ssm, NAMESPACE, record(holder="dead@ci-9:9", host="ci-9", ttl=60), NOW)
+    paused, resume = threading.Event(), threading.Event()
+    racer, other = aws.client("ssm"), aws.client("ssm")
+    lock_reads = []
+
+    def pause_after_second_read_of_the_lock(parsed, **kwargs):
+        if parsed.get("Parameter", {}).get("Name") == PARAMETER:
+            lock_reads.append(True)
+            if len(lock_reads) == 2:
+                paused.set()
+                resume.wait(timeout=30)
+
+    racer.meta.events.register("after-call.ssm.GetParameter", pause_after_second_read_of_the_lock)
+    outcomes = {}
+
+    def run(name, client, host):
+        try:
+            outcomes[name] = lock.acquire(client, NAMESPACE, record(holder=name, host=host, acquired=at(61)), at(61)).status
+        except errors.LockHeld:
+            outcomes[name] = "held"
+
+    racing = threading.Thread(target=run, args=("racer@ci-1:1", racer, "ci-1"))
+    racing.start()
+    assert paused.wait(timeout=30)
+    run("other@ci-2:2", other, "ci-2")
+    resume.set()
+    racing.join(timeout=30)
+    assert sorted(outcomes.values()) == ["held", "took-over"], outcomes
+    winner = next(name for name, outcome in outcomes.items() if outcome == "took-over")
+    assert lock.read(ssm, NAMESPACE).holder == winner

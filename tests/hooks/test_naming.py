@@ -144,6 +144,12 @@ TS = "20260115t103000z"
             id="ssm-database",
         ),
         pytest.param(lambda: naming.ssm_secret_arn_parameter("xy-0146-qa"), "/xy-0146-qa/db/secret-arn", id="ssm-secret"),
+        pytest.param(lambda: naming.ssm_lock_parameter("xy-0146-qa"), "/xy-0146-qa/deploy/lock", id="ssm-lock"),
+        pytest.param(
+            lambda: naming.ssm_lock_takeover_parameter("xy-0146-qa"),
+            "/xy-0146-qa/deploy/lock-takeover",
+            id="ssm-lock-takeover",
+        ),
         pytest.param(lambda: naming.db_secret_name("xy-0146-qa"), "xy-0146-qa/db/master", id="secret-name"),
         pytest.param(lambda: naming.log_group_name("xy-0146-qa"), "/xy-0146-qa/service", id="log-group"),
         pytest.param(lambda: naming.s3_prefix("xy-0146-qa"), "xy-0146-qa/", id="s3-prefix"),
