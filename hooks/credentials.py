@@ -101,13 +101,19 @@ def ensure_db_secret(context, provider, **kwargs):
     """pre_build hook: make sure the namespace's database secret exists."""
     check_arguments("ensure_db_secret", kwargs, accepted=())
     values = settings.load_settings(environment_of(context))
-    snapshot = snapshots.describe_source_snapshot(
-        aws.client("rds", provider.region), values["source_namespace"], values["db_timestamp"]
+    # The snapshot, or, once it is gone, the namespace's own database of that timestamp
+    # (a rollback): either names the master user the database was restored with.
+    restore_source = snapshots.describe_restore_source(
+        aws.client("rds", provider.region),
+        aws.client("ssm", provider.region),
+        values["namespace"],
+        values["source_namespace"],
+        values["db_timestamp"],
     )
     result = ensure_db_secret_exists(
         aws.client("secretsmanager", provider.region),
         aws.client("ssm", provider.region),
         values["namespace"],
-        snapshot["MasterUsername"],
+        restore_source["MasterUsername"],
     )
     return {"status": "created" if result["created"] else "exists", "secret_arn": result["arn"]}

@@ -1,14 +1,20 @@
 """pre_build: the source snapshot must exist, be available, and hold the right data.
 
 Layers: `snapshot_problems` (pure: judges a described snapshot), `describe_source_snapshot`
-(AWS), `check_source_snapshot` (the stacker hook). Any problem fails the build before a
-single resource changes, naming the snapshot and what was expected.
+and `describe_restore_source` (AWS), `check_source_snapshot` (the stacker hook). Any
+problem fails the build before a single resource changes, naming the snapshot and what
+was expected.
+
+The snapshot is needed only to create the database. Redeploying a timestamp whose
+database this namespace still has (a rollback to a retained database) restores nothing,
+so a source snapshot deleted since is no reason to refuse it: `describe_restore_source`
+then answers with that database, if it is registered (its stack completed) and exists.
 """
 import logging
 
 from botocore.exceptions import ClientError
 
-from hooks import aws, naming, settings
+from hooks import aws, inventory, naming, settings
 from hooks.errors import BadInput
 from hooks.hookargs import check_arguments, environment_of
 
@@ -57,6 +63,10 @@ def _origin_namespaces(snapshot):
     return found
 
 
+class SourceSnapshotMissing(BadInput):
+    """The source snapshot does not exist."""
+
+
 def describe_source_snapshot(rds, source_namespace, timestamp):
     """The described snapshot <source_namespace>-<timestamp>; BadInput if missing or unfit."""
     snapshot_id = naming.snapshot_id(source_namespace, timestamp)
@@ -65,7 +75,7 @@ def describe_source_snapshot(rds, source_namespace, timestamp):
     except ClientError as error:
         if aws.error_code(error) != "DBSnapshotNotFound":
             raise
-        raise BadInput(
+        raise SourceSnapshotMissing(
             "source snapshot %s not found: db_timestamp %s names the snapshot %s takes as "
             "<namespace>-<timestamp>; check the timestamp, or list the snapshots with "
             "`aws rds describe-db-snapshots --snapshot-type manual --query 'DBSnapshots[].DBSnapshotIdentifier'`"
@@ -77,13 +87,51 @@ def describe_source_snapshot(rds, source_namespace, timestamp):
     return snapshot
 
 
+def registered_database(ssm, rds, namespace, timestamp):
+    """The DescribeDBInstances entry of the namespace's registered database of `timestamp`, or None."""
+    try:
+        ssm.get_parameter(Name=naming.ssm_database_parameter(namespace, timestamp))
+    except ClientError as error:
+        if aws.error_code(error) != "ParameterNotFound":
+            raise
+        return None
+    return inventory.describe_instance(rds, naming.db_instance_id(namespace, timestamp))
+
+
+def describe_restore_source(rds, ssm, namespace, source_namespace, timestamp):
+    """What the deploy of `timestamp` starts from: the fit source snapshot, or, when the snapshot
+    is gone, the namespace's existing registered database of that timestamp (both carry
+    DBInstanceIdentifier and MasterUsername). SourceSnapshotMissing when neither exists."""
+    try:
+        return describe_source_snapshot(rds, source_namespace, timestamp)
+    except SourceSnapshotMissing:
+        database = registered_database(ssm, rds, namespace, timestamp)
+        if database is None:
+            raise
+        logger.info(
+            "source snapshot %s is gone, but %s exists and is registered: it is redeployed, nothing is restored",
+            naming.snapshot_id(source_namespace, timestamp),
+            database["DBInstanceIdentifier"],
+        )
+        return database
+
+
 def check_source_snapshot(context, provider, **kwargs):
-    """pre_build hook: refuse the build unless the source snapshot is fit to restore."""
+    """pre_build hook: refuse the build unless the source snapshot is fit to restore
+    (or the namespace still has the database it would restore)."""
     check_arguments("check_source_snapshot", kwargs, accepted=())
     values = settings.load_settings(environment_of(context))
-    snapshot = describe_source_snapshot(
-        aws.client("rds", provider.region), values["source_namespace"], values["db_timestamp"]
+    source = describe_restore_source(
+        aws.client("rds", provider.region),
+        aws.client("ssm", provider.region),
+        values["namespace"],
+        values["source_namespace"],
+        values["db_timestamp"],
     )
+    if "DBSnapshotIdentifier" not in source:
+        return {"status": "database exists", "snapshot": None, "database": source["DBInstanceIdentifier"],
+                "master_username": source.get("MasterUsername")}
+    snapshot = source
     logger.info(
         "source snapshot %s: %s %s, encrypted, available",
         snapshot["DBSnapshotIdentifier"],

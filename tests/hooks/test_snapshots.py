@@ -1,7 +1,12 @@
+import types
+
 import pytest
 
-from hooks import snapshots
+from hooks import settings, snapshots
 from hooks.errors import BadInput
+from seed import create_dev_database, snapshot_database
+from tests.conftest import REPO_ROOT
+from tests.hooks.test_inventory import Clients, create_database
 
 GOOD = {
     "DBSnapshotIdentifier": "xy-0146-dev-20261101t090000z",
@@ -55,3 +60,61 @@ def test_a_missing_snapshot_names_the_snapshot_and_how_to_list_them(aws):
     message = str(raised.value)
     assert message.startswith("source snapshot xy-0146-dev-20261101t090000z not found: db_timestamp 20261101t090000z")
     assert "aws rds describe-db-snapshots" in message
+
+
+
+# --- redeploying a database the namespace still has (a rollback) --------------------------------
+
+QA, TS = "xy-0146-qa", "20261101t090000z"
+
+
+@pytest.fixture
+def endpoint_hook(aws, monkeypatch):
+    """(clients, context, provider) for calling the hook against the endpoint for xy-0146-qa at TS."""
+    for key in ("AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, aws.env[key])
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    text = (REPO_ROOT / "environments" / "xy-0146-qa.env").read_text()
+    context = types.SimpleNamespace(environment=dict(settings.parse_env_file(text), db_timestamp=TS))
+    return Clients(aws), context, types.SimpleNamespace(region=aws.region)
+
+
+def restore_source(clients):
+    return snapshots.describe_restore_source(clients.client("rds"), clients.client("ssm"), QA, "xy-0146-dev", TS)
+
+
+def test_without_the_source_snapshot_a_registered_existing_database_is_the_restore_source(endpoint_hook):
+    clients, context, provider = endpoint_hook
+    create_database(clients, QA, TS)  # instance, stack and registration, as a deploy leaves them
+    found = restore_source(clients)
+    assert (found["DBInstanceIdentifier"], found["MasterUsername"]) == ("xy-0146-qa-db-%s" % TS, "app")
+    assert snapshots.check_source_snapshot(context, provider) == {
+        "status": "database exists", "snapshot": None, "database": "xy-0146-qa-db-%s" % TS, "master_username": "app",
+    }
+
+
+@pytest.mark.parametrize(
+    "instance, registered",
+    [
+        pytest.param(True, False, id="leftover-instance-never-registered"),
+        pytest.param(False, True, id="registration-without-instance"),
+        pytest.param(False, False, id="nothing"),
+    ],
+)
+def test_without_the_source_snapshot_anything_less_is_refused(endpoint_hook, instance, registered):
+    clients, context, provider = endpoint_hook
+    if instance or registered:
+        create_database(clients, QA, TS, instance=instance, stack=False, registered=registered)
+    with pytest.raises(snapshots.SourceSnapshotMissing, match="^source snapshot xy-0146-dev-%s not found" % TS):
+        restore_source(clients)
+    with pytest.raises(snapshots.SourceSnapshotMissing, match="^source snapshot xy-0146-dev-%s not found" % TS):
+        snapshots.check_source_snapshot(context, provider)
+
+
+def test_an_unfit_source_snapshot_is_refused_even_when_the_database_exists(endpoint_hook):
+    clients, _, _ = endpoint_hook
+    create_database(clients, QA, TS)
+    rds = clients.client("rds")
+    snapshot_database(rds, create_dev_database(rds, "ab-0212-dev", "20261001t080000z"), "xy-0146-dev", TS)
+    with pytest.raises(BadInput, match="it holds data of ab-0212-dev, not of xy-0146-dev"):
+        restore_source(clients)
