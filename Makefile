@@ -32,9 +32,11 @@ help:
 	@echo "  setup           create .venv (Python 3.9, stacker + project) and .tools (moto, checkov, parliament)"
 	@echo "                  (Python 3.9 is found by scripts/find-python39; override: make setup PYTHON39=/path)"
 	@echo "  test            run pytest (args: PYTEST_ARGS='-k name -x')"
+	@echo "  gates           run only the security gates (tests/security: cfn-lint, checkov, parliament, isolation, no secret)"
 	@echo "  templates       render the CloudFormation templates (python -m hooks.render templates)"
 	@echo "  goldens         rewrite the blueprint golden files (review the diff before committing)"
 	@echo "  demo            run scripts/demo.py against a local endpoint"
+	@echo "  bench           run the benchmarks, print the table, rewrite docs/performance.md (args: BENCH_ARGS='--smoke --output /tmp/p.md')"
 	@echo "  endpoint-start  start the local AWS endpoint (moto server) on 127.0.0.1:\$$ENDPOINT_PORT (default 5000)"
 	@echo "  endpoint-stop   stop it"
 	@echo "  clean           remove .venv .tools .run"
@@ -80,6 +82,11 @@ test demo: export STACKER_STACK_POLL_TIME = 0
 test: setup
 	scripts/run-tests $(PYTEST_ARGS)
 
+# The security gates alone (they also run in `make test`): docs/security.md.
+.PHONY: gates
+gates: setup
+	STACKER_STACK_POLL_TIME=0 scripts/run-tests tests/security $(PYTEST_ARGS)
+
 templates: setup
 	$(VENV)/bin/python -m hooks.render templates
 
@@ -88,6 +95,12 @@ goldens: setup
 
 demo: setup
 	$(VENV)/bin/python scripts/demo.py
+
+# Benchmarks (bench/, docs/performance.md): not tests; nothing here runs in `make test`.
+.PHONY: bench
+BENCH_ARGS ?=
+bench: setup
+	STACKER_STACK_POLL_TIME=0 $(VENV)/bin/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) $(RUN)

@@ -25,6 +25,16 @@ removes the stack, which leaves the retained instance alone. A replacement that
 CloudFormation might attempt fails on the fixed instance identifier instead of
 touching data.
 
+Encryption and transport: the instance is encrypted with the tier's customer-managed
+KMS key and uses the tier's parameter group, which requires TLS
+(require_secure_transport=1); both come from the tier stack as parameters. Note what
+AWS does on a restore: RestoreDBInstanceFromDBSnapshot has no KMS key argument, so the
+instance inherits the key of its snapshot, and a snapshot under another key (or none)
+is re-encrypted only by copying it with the tier key first (CopyDBSnapshot --kms-key-id).
+The template's KmsKeyId states the key every tenant database of the tier must have; a
+promotion must restore from a snapshot under that key (the copy step is not in the
+pipeline yet: docs/security.md, "Encryption at rest, a caveat").
+
 The stack registers its database in SSM at `/<namespace>/db/databases/<timestamp>`
 as a compact JSON object (instance_id, stack, snapshot, endpoint, port; all strings),
 so the pipeline lists a namespace's databases with one GetParametersByPath call.
@@ -44,6 +54,10 @@ DATABASE_REGISTRATION = "DatabaseRegistration"
 
 ENGINE = "mysql"
 MYSQL_PORT = 3306
+KMS_KEY_ARN_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$"
+# A database opens no connection of its own: its security group allows no egress. (A
+# group without egress rules gets allow-all; one rule to loopback leaves nothing open.)
+NO_EGRESS = "127.0.0.1/32"
 
 
 def secret_reference(namespace, key):
@@ -90,6 +104,16 @@ class TenantDatabase(TenantstackBlueprint):
         "ServiceSecurityGroupId": {
             "type": EC2SecurityGroupId,
             "description": "The namespace's service security group (base stack); the only source admitted",
+        },
+        "KmsKeyArn": {
+            "type": CFNString,
+            "description": "The tier's KMS key for databases (output DatabaseKeyArn of the tier stack)",
+            "allowed_pattern": KMS_KEY_ARN_PATTERN,
+            "constraint_description": "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)",
+        },
+        "ParameterGroupName": {
+            "type": CFNString,
+            "description": "The tier's MySQL parameter group requiring TLS (output DatabaseParameterGroupName)",
         },
     }
 
@@ -143,6 +167,13 @@ class TenantDatabase(TenantstackBlueprint):
                         SourceSecurityGroupId=Ref("ServiceSecurityGroupId"),
                     )
                 ],
+                SecurityGroupEgress=[
+                    ec2.SecurityGroupRule(
+                        Description="No outbound traffic: the database opens no connection",
+                        IpProtocol="-1",
+                        CidrIp=NO_EGRESS,
+                    )
+                ],
             )
         )
         self.output(DATABASE_SECURITY_GROUP, "Id", group.GetAtt("GroupId"))
@@ -159,8 +190,10 @@ class TenantDatabase(TenantstackBlueprint):
                 MultiAZ=Ref("MultiAZ"),
                 DBSubnetGroupName=Ref(DATABASE_SUBNET_GROUP),
                 VPCSecurityGroups=[GetAtt(DATABASE_SECURITY_GROUP, "GroupId")],
+                DBParameterGroupName=Ref("ParameterGroupName"),
                 PubliclyAccessible=False,
                 StorageEncrypted=True,
+                KmsKeyId=Ref("KmsKeyArn"),
                 DeletionProtection=True,
                 BackupRetentionPeriod=Ref("BackupRetentionDays"),
                 CopyTagsToSnapshot=True,

@@ -158,6 +158,7 @@ class TenantService(TenantstackBlueprint):
                 logical_id,
                 Description="%s service %s role" % (self.namespace, policy_name),
                 AssumeRolePolicyDocument=service_iam.ecs_tasks_trust_policy(),
+                PermissionsBoundary=service_iam.permissions_boundary_arn(self.namespace),
                 Policies=[iam.Policy(PolicyName=policy_name, PolicyDocument=policy)],
             )
         )

@@ -3,14 +3,21 @@
 It outlives every database and service stack of the namespace. It exists so that a
 database stack, created before the service stack, can already admit the service: the
 service's security group lives here, and both later stacks take its id as a parameter.
+
+The group admits HTTP from the shared ALB only, and lets the tasks open only what they
+need: MySQL into the VPC (the namespace's databases admit this group alone) and HTTPS
+to the AWS APIs (ECR, Secrets Manager, SSM, CloudWatch Logs, S3), reached through NAT.
 """
 from troposphere import Ref, ec2
 
 from blueprints.base import TenantstackBlueprint
-from hooks.stacker_compat import EC2SecurityGroupId, EC2VPCId
+from hooks.stacker_compat import CFNString, EC2SecurityGroupId, EC2VPCId
 
 SERVICE_SECURITY_GROUP = "ServiceSecurityGroup"
 HTTP_PORT = 80
+HTTPS_PORT = 443
+MYSQL_PORT = 3306
+ANYWHERE = "0.0.0.0/0"
 
 
 class TenantBase(TenantstackBlueprint):
@@ -23,6 +30,10 @@ class TenantBase(TenantstackBlueprint):
         "LoadBalancerSecurityGroupId": {
             "type": EC2SecurityGroupId,
             "description": "The shared ALB's security group; the only source the service admits",
+        },
+        "VpcCidrBlock": {
+            "type": CFNString,
+            "description": "The shared VPC's IPv4 block; the tasks reach their databases there",
         },
     }
 
@@ -43,6 +54,22 @@ class TenantBase(TenantstackBlueprint):
                         ToPort=HTTP_PORT,
                         SourceSecurityGroupId=Ref("LoadBalancerSecurityGroupId"),
                     )
+                ],
+                SecurityGroupEgress=[
+                    ec2.SecurityGroupRule(
+                        Description="MySQL to the namespace's databases in the VPC",
+                        IpProtocol="tcp",
+                        FromPort=MYSQL_PORT,
+                        ToPort=MYSQL_PORT,
+                        CidrIp=Ref("VpcCidrBlock"),
+                    ),
+                    ec2.SecurityGroupRule(
+                        Description="HTTPS to the AWS APIs (ECR, Secrets Manager, SSM, Logs, S3) through NAT",
+                        IpProtocol="tcp",
+                        FromPort=HTTPS_PORT,
+                        ToPort=HTTPS_PORT,
+                        CidrIp=ANYWHERE,
+                    ),
                 ],
             )
         )

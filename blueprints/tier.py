@@ -6,16 +6,24 @@ per tenant: tenant stacks add their own listener rules, target groups and servic
 
 - The HTTPS listener answers 404 unless a tenant's listener rule matches its host
   name; the HTTP listener only redirects to HTTPS.
-- The load balancer's security group admits 443 and 80 from anywhere. Its egress is
-  left at the default (all outbound): this stack does not know the tenants' service
-  security groups or the VPC's block, and traffic to targets must not break.
+- The load balancer's security group admits 443 and 80 from anywhere (80 only to be
+  redirected). Its egress is narrowed to what the targets need: HTTP (80) into the
+  VPC's block, where every tenant's tasks run.
 - The application-files bucket is shared by the tier; each tenant namespace keeps its
   files under its own key prefix, hooks.naming.s3_prefix(namespace) ("<namespace>/"),
   and its task role is scoped to that prefix. CloudFormation names the bucket; it is
   versioned, encrypted, never public, reachable only over TLS, and kept when the stack
   is deleted or the bucket replaced.
+- The tier's databases: a customer-managed KMS key (alias hooks.naming.db_kms_alias,
+  rotated yearly, kept when the stack goes: losing it would lose every snapshot made
+  with it) and one MySQL 8.0 parameter group that requires TLS
+  (require_secure_transport=1). All tenants of a tier run the same engine family, and
+  database stacks live one per snapshot timestamp, so both live here and enter each
+  database stack as parameters. The key policy lets the account administer the key
+  (IAM policies may then delegate) and lets principals of this account use it only
+  through RDS in this region (kms:ViaService, kms:CallerAccount).
 """
-from troposphere import GetAtt, Ref, Sub, ec2, ecs, s3
+from troposphere import GetAtt, Ref, Sub, ec2, ecs, kms, rds, s3
 from troposphere import elasticloadbalancingv2 as elb
 
 from blueprints.base import TenantstackBlueprint
@@ -29,6 +37,9 @@ HTTPS_LISTENER = "HttpsListener"
 HTTP_LISTENER = "HttpListener"
 APP_FILES_BUCKET = "AppFilesBucket"
 APP_FILES_BUCKET_POLICY = "AppFilesBucketPolicy"
+DATABASE_KEY = "DatabaseKey"
+DATABASE_KEY_ALIAS = "DatabaseKeyAlias"
+DATABASE_PARAMETER_GROUP = "DatabaseParameterGroup"
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 LOAD_BALANCER_ATTRIBUTES = (
@@ -36,6 +47,23 @@ LOAD_BALANCER_ATTRIBUTES = (
     ("routing.http.drop_invalid_header_fields.enabled", "true"),
 )
 ANYWHERE = "0.0.0.0/0"
+HTTP_PORT, HTTPS_PORT = 80, 443
+# Every tenant database is MySQL 8.0 (hooks.snapshots refuses other snapshots).
+DATABASE_PARAMETER_FAMILY = "mysql8.0"
+DATABASE_PARAMETERS = {"require_secure_transport": "1"}
+# Administration only; using the key (encrypt, decrypt, grants) goes through RDS.
+KEY_ADMIN_ACTIONS = (
+    "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey",
+    "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus", "kms:ListGrants", "kms:ListResourceTags", "kms:PutKeyPolicy",
+    "kms:RevokeGrant", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource",
+    "kms:UpdateAlias", "kms:UpdateKeyDescription",
+)
+KEY_USE_ACTIONS = (
+    "kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*",
+    "kms:ListGrants", "kms:ReEncrypt*",
+)
+ACCOUNT_ROOT = "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
 # The same rule as hooks.settings.certificate_arn, enforced again by CloudFormation.
 CERTIFICATE_ARN_PATTERN = settings.CERTIFICATE_ARN_PATTERN
 
@@ -52,6 +80,10 @@ class SharedTier(TenantstackBlueprint):
             "type": EC2SubnetIdList,
             "description": "Subnets for the load balancer (output PublicSubnetIds of the vpc stack)",
         },
+        "VpcCidrBlock": {
+            "type": CFNString,
+            "description": "The VPC's IPv4 block (output VpcCidrBlock of the vpc stack); the ALB sends only there",
+        },
         "CertificateArn": {
             "type": CFNString,
             "description": "ACM certificate of the HTTPS listener",
@@ -62,12 +94,14 @@ class SharedTier(TenantstackBlueprint):
 
     def build(self, variables):
         self.cluster()
-        self.load_balancer_security_group(variables["VpcId"].ref)
+        self.load_balancer_security_group(variables["VpcId"].ref, variables["VpcCidrBlock"].ref)
         self.load_balancer(variables["PublicSubnetIds"].ref)
         self.https_listener(variables["CertificateArn"].ref)
         self.http_listener()
         self.app_files_bucket()
         self.app_files_bucket_policy()
+        self.database_key()
+        self.database_parameter_group()
         self.declare_outputs()
 
     # --- resources ---------------------------------------------------------------
@@ -81,7 +115,7 @@ class SharedTier(TenantstackBlueprint):
             )
         )
 
-    def load_balancer_security_group(self, vpc_id):
+    def load_balancer_security_group(self, vpc_id, vpc_cidr):
         self.add_resource(
             ec2.SecurityGroup(
                 LOAD_BALANCER_SECURITY_GROUP,
@@ -91,7 +125,19 @@ class SharedTier(TenantstackBlueprint):
                     ec2.SecurityGroupRule(
                         IpProtocol="tcp", FromPort=port, ToPort=port, CidrIp=ANYWHERE, Description=purpose
                     )
-                    for port, purpose in ((443, "HTTPS from anywhere"), (80, "HTTP from anywhere, redirected to HTTPS"))
+                    for port, purpose in (
+                        (HTTPS_PORT, "HTTPS from anywhere"),
+                        (HTTP_PORT, "HTTP from anywhere, redirected to HTTPS"),
+                    )
+                ],
+                SecurityGroupEgress=[
+                    ec2.SecurityGroupRule(
+                        IpProtocol="tcp",
+                        FromPort=HTTP_PORT,
+                        ToPort=HTTP_PORT,
+                        CidrIp=vpc_cidr,
+                        Description="HTTP to the tenants' tasks (targets and health checks) in the VPC",
+                    )
                 ],
             )
         )
@@ -194,6 +240,36 @@ class SharedTier(TenantstackBlueprint):
             )
         )
 
+    def database_key(self):
+        self.add_resource(
+            kms.Key(
+                DATABASE_KEY,
+                # Every database and snapshot of the tier is encrypted with it: never delete it.
+                DeletionPolicy="Retain",
+                UpdateReplacePolicy="Retain",
+                Description="%s: encrypts the tier's tenant databases and their snapshots" % self.namespace,
+                EnableKeyRotation=True,
+                KeyPolicy=database_key_policy(),
+            )
+        )
+        self.add_resource(
+            kms.Alias(
+                DATABASE_KEY_ALIAS,
+                AliasName=naming.db_kms_alias(self.namespace),
+                TargetKeyId=Ref(DATABASE_KEY),
+            )
+        )
+
+    def database_parameter_group(self):
+        self.add_resource(
+            rds.DBParameterGroup(
+                DATABASE_PARAMETER_GROUP,
+                Description="%s tenant databases (MySQL 8.0): TLS required" % self.namespace,
+                Family=DATABASE_PARAMETER_FAMILY,
+                Parameters=DATABASE_PARAMETERS,
+            )
+        )
+
     def declare_outputs(self):
         self.output(CLUSTER, "Name", Ref(CLUSTER), "The tier's ECS cluster")
         self.output(CLUSTER, "Arn", GetAtt(CLUSTER, "Arn"))
@@ -213,3 +289,39 @@ class SharedTier(TenantstackBlueprint):
             "Application files; each tenant namespace uses its own key prefix <namespace>/",
         )
         self.output(APP_FILES_BUCKET, "Arn", GetAtt(APP_FILES_BUCKET, "Arn"))
+        self.output(DATABASE_KEY, "Arn", GetAtt(DATABASE_KEY, "Arn"), "KMS key of the tier's tenant databases")
+        self.output(
+            DATABASE_PARAMETER_GROUP,
+            "Name",
+            Ref(DATABASE_PARAMETER_GROUP),
+            "Parameter group of the tier's tenant databases (TLS required)",
+        )
+
+
+def database_key_policy():
+    """The account administers the key; its principals use it only through RDS in this region."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AdministerKeyInThisAccount",
+                "Effect": "Allow",
+                "Principal": {"AWS": Sub(ACCOUNT_ROOT)},
+                "Action": list(KEY_ADMIN_ACTIONS),
+                "Resource": "*",
+            },
+            {
+                "Sid": "UseKeyThroughRdsInThisAccount",
+                "Effect": "Allow",
+                "Principal": {"AWS": Sub(ACCOUNT_ROOT)},
+                "Action": list(KEY_USE_ACTIONS),
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "kms:CallerAccount": Ref("AWS::AccountId"),
+                        "kms:ViaService": Sub("rds.${AWS::Region}.amazonaws.com"),
+                    }
+                },
+            },
+        ],
+    }

@@ -60,6 +60,19 @@ def _task_definitions_created_not_updated(template):
             _rename_logical_id(template, logical_id, "%s%s" % (logical_id, digest))
 
 
+def _kms_key_tags_in_api_shape(template):
+    for resource in template.get("Resources", {}).values():
+        tags = resource.get("Properties", {}).get("Tags")
+        if resource.get("Type") == "AWS::KMS::Key" and isinstance(tags, list):
+            resource["Properties"]["Tags"] = [dict(t, TagKey=t["Key"], TagValue=t["Value"]) for t in tags]
+
+
+def _db_instances_keep_the_default_parameter_group(template):
+    for resource in template.get("Resources", {}).values():
+        if resource.get("Type") == "AWS::RDS::DBInstance":
+            resource.get("Properties", {}).pop("DBParameterGroupName", None)
+
+
 QUIRKS = {
     "ssm-parameter-tags-as-list": (
         "moto 5.2's CloudFormation reads AWS::SSM::Parameter Tags as a Key/Value list and fails "
@@ -74,6 +87,19 @@ QUIRKS = {
         "is a create and the service's reference changes with it; a change that arrives only "
         "through a parameter (a new image) is not covered",
         _task_definitions_created_not_updated,
+    ),
+    "kms-key-tags-in-api-shape": (
+        "moto 5.2's CloudFormation hands an AWS::KMS::Key's Tags (Key/Value, the template schema) to its "
+        "KMS backend, which expects the API's TagKey/TagValue and fails with a server error; locally each "
+        "tag carries both shapes",
+        _kms_key_tags_in_api_shape,
+    ),
+    "rds-instance-default-parameter-group": (
+        "moto 5.2's CloudFormation ignores the DBParameterGroupName of an AWS::RDS::DBParameterGroup "
+        "(it makes up a name) and a Ref to the group yields the object's repr, so a DBInstance naming the "
+        "tier's group fails with DBParameterGroupNotFound; locally the instance keeps the engine's default "
+        "group (the endpoint enforces no parameter, TLS included), AWS gets the tier's group",
+        _db_instances_keep_the_default_parameter_group,
     ),
 }
 

@@ -9,8 +9,13 @@ an identifier, and nothing lists the whole account.
     GetParametersByPath  /<ns>/db/databases/       databases that registered themselves
     GetResources         tag Namespace=<ns>,       leftovers that never registered, or whose
                          rds:db + stack            registration went with a half-deleted stack
-    DescribeDBInstances  filter db-instance-id     only the ids found above
+    DescribeDBInstances  one per instance id       only the ids found above
     DescribeStacks       one per stack name        only the names found above
+
+The ids are few (the active database, the retained ones, the one in flight, leftovers).
+Each DescribeDBInstances names its instance (DBInstanceIdentifier), so IAM authorises it
+against that instance's ARN, `db:<ns>-db-<timestamp>`, which the namespace's deploy role
+holds; a filtered call (Filters db-instance-id) is authorised against `db:*` instead.
 
 The tagging API is eventually consistent: a database created seconds ago may be missing
 from it (its registration still finds it once the stack completes), and a deleted one
@@ -29,8 +34,6 @@ logger = logging.getLogger(__name__)
 
 FIRST_DEPLOYMENT_BEHAVIOUR = "ecs-deployment-per-task-definition"
 RESOURCE_TYPES = ("rds:db", "cloudformation:stack")
-# Values one db-instance-id filter is given at a time.
-DESCRIBE_BATCH = 50
 
 
 @dataclass(frozen=True)
@@ -132,22 +135,24 @@ def _arn_resource_name(arn):
 
 
 def describe_instances(rds, instance_ids):
-    """{instance id: DescribeDBInstances entry} for those of `instance_ids` that exist."""
+    """{instance id: DescribeDBInstances entry} for those of `instance_ids` that exist (one call each)."""
     found = {}
-    for start in range(0, len(instance_ids), DESCRIBE_BATCH):
-        batch = instance_ids[start:start + DESCRIBE_BATCH]
-        pages = rds.get_paginator("describe_db_instances").paginate(
-            Filters=[{"Name": "db-instance-id", "Values": batch}]
-        )
-        for page in pages:
-            for instance in page["DBInstances"]:
-                found[instance["DBInstanceIdentifier"]] = instance
+    for instance_id in instance_ids:
+        instance = describe_instance(rds, instance_id)
+        if instance is not None:
+            found[instance_id] = instance
     return found
 
 
 def describe_instance(rds, instance_id):
     """One DB instance's DescribeDBInstances entry, None if it does not exist."""
-    return describe_instances(rds, [instance_id]).get(instance_id)
+    try:
+        instances = rds.describe_db_instances(DBInstanceIdentifier=instance_id)["DBInstances"]
+    except ClientError as error:
+        if aws.error_code(error) == "DBInstanceNotFound":
+            return None
+        raise
+    return instances[0] if instances else None
 
 
 def stack_status(cfn, stack_name):

@@ -3,6 +3,10 @@
     python -m hooks.render templates          # write templates/<namespace>/<stack>.json
     python -m hooks.render --check templates  # exit 1 and list files that are stale
 
+Env files: environments/<namespace>.env (tenant and shared namespaces) and
+environments/pipelines/<project>.env (a project's delivery pipeline, stacker/pipeline.yaml;
+its templates go to templates/<project>/).
+
 Cross-stack values are CloudFormation parameters, so a template never depends on
 another stack's outputs: the renderer gives those variables a placeholder and needs
 no AWS access. A variable that is not a CloudFormation parameter must not use a
@@ -21,7 +25,11 @@ from hooks import naming, settings
 from hooks.stacker_compat import CFNType, Variable, load_config, make_context
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-CONFIG_FOR_KIND = {"shared": "stacker/shared.yaml", "tenant": "stacker/tenant.yaml"}
+CONFIG_FOR_KIND = {
+    "shared": "stacker/shared.yaml",
+    "tenant": "stacker/tenant.yaml",
+    "pipeline": "stacker/pipeline.yaml",
+}
 REFRESH_COMMAND = "make templates"
 
 
@@ -49,9 +57,12 @@ def render_blueprint(blueprint_class, variables, name="stack", context=None):
 
 
 def config_for(env_path, root=REPO_ROOT):
-    """The stacker config an env file deploys with: shared or tenant, by its namespace."""
-    raw = settings.parse_env_file(Path(env_path).read_text(), str(env_path))
-    kind = "shared" if raw.get("namespace") in naming.SHARED_NAMESPACES else "tenant"
+    """The stacker config an env file deploys with: shared, tenant or pipeline, by its namespace."""
+    namespace = settings.parse_env_file(Path(env_path).read_text(), str(env_path)).get("namespace")
+    if naming.is_project(namespace):
+        kind = "pipeline"
+    else:
+        kind = "shared" if namespace in naming.SHARED_NAMESPACES else "tenant"
     return Path(root) / CONFIG_FOR_KIND[kind]
 
 
@@ -96,18 +107,40 @@ def render_env_file(env_path, root=REPO_ROOT):
 
 
 def env_files(root=REPO_ROOT):
+    """The env files of tenant and shared namespaces."""
     return sorted((Path(root) / "environments").glob("*.env"))
 
 
+def pipeline_env_files(root=REPO_ROOT):
+    """The env files of the projects' delivery pipelines."""
+    return sorted((Path(root) / "environments" / "pipelines").glob("*.env"))
+
+
 def render_all(root=REPO_ROOT):
-    """{relative output path: canonical JSON} for every stack of every env file."""
+    """{relative output path: canonical JSON} for every stack of every tenant and shared env file."""
+    return _render(env_files(root), root)
+
+
+def render_pipelines(root=REPO_ROOT):
+    """{relative output path: canonical JSON} for every stack of every pipeline env file."""
+    return _render(pipeline_env_files(root), root)
+
+
+def render_templates(root=REPO_ROOT):
+    """{relative output path: canonical JSON} of every template `make templates` writes."""
+    files = render_all(root)
+    files.update(render_pipelines(root))
+    return files
+
+
+def _render(paths, root):
     if endpoint_quirks.enabled():
         raise RenderError(
             "%s=%s is set: templates for review must be what AWS gets; unset it and render again"
             % (endpoint_quirks.SWITCH, endpoint_quirks.SWITCH_VALUE)
         )
     files = {}
-    for env_path in env_files(root):
+    for env_path in paths:
         namespace = settings.parse_env_file(env_path.read_text(), str(env_path))["namespace"]
         for stack_name, template in render_env_file(env_path, root).items():
             files[os.path.join(namespace, stack_name + ".json")] = canonical_json(template)
@@ -117,7 +150,7 @@ def render_all(root=REPO_ROOT):
 def stale_files(out_dir, root=REPO_ROOT):
     """Paths under out_dir that differ from a fresh render, are missing or are extra."""
     out_dir = Path(out_dir)
-    expected = render_all(root)
+    expected = render_templates(root)
     present = {str(p.relative_to(out_dir)) for p in out_dir.rglob("*.json")} if out_dir.exists() else set()
     stale = [
         path
@@ -130,7 +163,7 @@ def stale_files(out_dir, root=REPO_ROOT):
 def write_all(out_dir, root=REPO_ROOT):
     """Write every template and remove rendered files no env file produces any more."""
     out_dir = Path(out_dir)
-    expected = render_all(root)
+    expected = render_templates(root)
     for path, text in expected.items():
         target = out_dir / path
         target.parent.mkdir(parents=True, exist_ok=True)

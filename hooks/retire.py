@@ -185,7 +185,9 @@ def retire(rds, cfn, namespace, database, now, wait=DEFAULT_WAIT, reuse_after=No
     return done
 
 
-def _final_snapshots(rds, namespace, timestamp):
+def final_snapshots_of(rds, namespace, timestamp):
+    """The described final snapshots of the database of `timestamp` (one call per database:
+    IAM authorises DescribeDBSnapshots by the instance it names)."""
     instance_id = naming.db_instance_id(namespace, timestamp)
     pages = rds.get_paginator("describe_db_snapshots").paginate(DBInstanceIdentifier=instance_id, SnapshotType="manual")
     return [
@@ -200,7 +202,7 @@ def _existing_final_snapshot(rds, namespace, timestamp, statuses, taken_after=No
     """The newest final snapshot of this database in one of `statuses`, or None."""
     found = sorted(
         snapshot["DBSnapshotIdentifier"]
-        for snapshot in _final_snapshots(rds, namespace, timestamp)
+        for snapshot in final_snapshots_of(rds, namespace, timestamp)
         if snapshot["Status"] in statuses
         and (taken_after is None or snapshot.get("SnapshotCreateTime", taken_after) >= taken_after)
     )

@@ -17,10 +17,10 @@ Layers: `rollback_targets`, `choose`, `restore_instructions` (pure); `final_snap
 """
 from dataclasses import dataclass
 
-from hooks import naming, tenant_status
-from hooks.errors import BadInput
+from botocore.exceptions import ClientError
 
-DESCRIBE_BATCH = 50  # values one DescribeDBSnapshots filter is given at a time
+from hooks import aws, naming, retire, tenant_status
+from hooks.errors import BadInput
 
 
 @dataclass(frozen=True)
@@ -141,36 +141,29 @@ def restore_instructions(namespace, values, env_file, databases, finals, source_
 # --- AWS ---------------------------------------------------------------------------------
 
 
-def _snapshots(rds, filter_name, values):
-    found = []
-    for start in range(0, len(values), DESCRIBE_BATCH):
-        pages = rds.get_paginator("describe_db_snapshots").paginate(
-            Filters=[{"Name": filter_name, "Values": values[start:start + DESCRIBE_BATCH]}], SnapshotType="manual"
-        )
-        found += [snapshot for page in pages for snapshot in page["DBSnapshots"]]
-    return found
-
-
 def final_snapshots(rds, namespace, timestamps):
     """The available final snapshots of the databases of `timestamps`, newest database first."""
-    instance_ids = [naming.db_instance_id(namespace, timestamp) for timestamp in timestamps]
     finals = []
-    for snapshot in _snapshots(rds, "db-instance-id", instance_ids) if instance_ids else []:
-        try:
-            owner, timestamp, taken_at = naming.parse_final_snapshot_id(snapshot["DBSnapshotIdentifier"])
-        except naming.NamingError:
-            continue
-        if owner.name == namespace and snapshot["Status"] == "available":
-            finals.append(FinalSnapshot(timestamp, snapshot["DBSnapshotIdentifier"], taken_at, snapshot["Status"]))
+    for timestamp in timestamps:
+        for snapshot in retire.final_snapshots_of(rds, namespace, timestamp):
+            _, _, taken_at = naming.parse_final_snapshot_id(snapshot["DBSnapshotIdentifier"])
+            if snapshot["Status"] == "available":
+                finals.append(FinalSnapshot(timestamp, snapshot["DBSnapshotIdentifier"], taken_at, snapshot["Status"]))
     return sorted(finals, key=lambda final: (final.timestamp, final.taken_at), reverse=True)
 
 
 def existing_snapshots(rds, snapshot_ids):
-    """Those of `snapshot_ids` that exist."""
-    snapshot_ids = list(snapshot_ids)
-    if not snapshot_ids:
-        return set()
-    return {snapshot["DBSnapshotIdentifier"] for snapshot in _snapshots(rds, "db-snapshot-id", snapshot_ids)}
+    """Those of `snapshot_ids` that exist (one call per id: IAM authorises each by its ARN)."""
+    found = set()
+    for snapshot_id in snapshot_ids:
+        try:
+            rds.describe_db_snapshots(DBSnapshotIdentifier=snapshot_id)
+        except ClientError as error:
+            if aws.error_code(error) != "DBSnapshotNotFound":
+                raise
+            continue
+        found.add(snapshot_id)
+    return found
 
 
 def plan(clients, namespace, values, env_file, requested, now):

@@ -181,9 +181,58 @@ SHARED_SETTINGS = (
 )
 
 
+CODEBUILD_IMAGE_PATTERN = r"^aws/codebuild/[a-z0-9._-]+:[0-9]+\.[0-9]+$"
+CONNECTION_ARN_PATTERN = (
+    r"^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:[0-9]{12}:connection/[0-9a-f-]{36}$"
+)
+GITHUB_REPOSITORY_PATTERN = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
+CODECOMMIT_REPOSITORY_PATTERN = r"^[A-Za-z0-9_.-]{1,100}$"
+SOURCES = ("codestar-connection", "codecommit")
+
+# A project's delivery pipeline (environments/pipelines/<project>.env, stacker/pipeline.yaml).
+PIPELINE_SETTINGS = (
+    Setting("namespace", namespace_of_kind(naming.parse_project), "the customer project, e.g. xy-0146"),
+    Setting("source", choice(*SOURCES), "where the pipeline gets the repository", default="codestar-connection"),
+    Setting(
+        "repository",
+        pattern(r"^[A-Za-z0-9_./-]{1,100}$", "owner/name (GitHub via a connection) or a CodeCommit repository name"),
+        "the repository the pipeline builds",
+    ),
+    Setting("branch", pattern(r"^[A-Za-z0-9_./-]{1,255}$", "a branch name such as main"), "branch", default="main"),
+    Setting(
+        "connection_arn",
+        pattern(
+            CONNECTION_ARN_PATTERN,
+            "a CodeStar connection ARN (arn:aws:codestar-connections:<region>:<account>:connection/<id>)",
+        ),
+        "the connection to GitHub (source codestar-connection only)",
+        default="",
+    ),
+    Setting(
+        "build_image",
+        pattern(
+            CODEBUILD_IMAGE_PATTERN,
+            "a CodeBuild curated image with Python 3.9, e.g. aws/codebuild/amazonlinux-x86_64-standard:5.0",
+        ),
+        "CodeBuild image of every build project",
+        default="aws/codebuild/amazonlinux-x86_64-standard:5.0",
+    ),
+    Setting("build_timeout", integer(5, 480), "minutes a build may run", default=120),
+    Setting("build_log_retention", log_retention, "days build logs are kept", default=90),
+    Setting("artifact_retention_days", integer(1, 3650), "days pipeline artifacts are kept", default=30),
+)
+SCHEMA_KINDS = (("shared", SHARED_SETTINGS), ("tenant", TENANT_SETTINGS), ("pipeline", PIPELINE_SETTINGS))
+
+
 def schema_for(namespace):
-    """The settings that apply to a namespace value (tenant or shared)."""
+    """The settings that apply to a namespace value (tenant, shared, or a project's pipeline)."""
+    if naming.is_project(namespace):
+        return PIPELINE_SETTINGS
     return SHARED_SETTINGS if namespace in naming.SHARED_NAMESPACES else TENANT_SETTINGS
+
+
+def schema_kind(schema):
+    return next(kind for kind, candidate in SCHEMA_KINDS if candidate is schema)
 
 
 def load_settings(raw, source=None):
@@ -199,7 +248,7 @@ def load_settings(raw, source=None):
     known = {setting.key for setting in schema}
     problems = [
         "env key %s is not known for %s namespaces (known keys: %s)"
-        % (key, "shared" if schema is SHARED_SETTINGS else "tenant", ", ".join(sorted(known)))
+        % (key, schema_kind(schema), ", ".join(sorted(known)))
         for key in sorted(set(raw) - known)
     ]
     parsed = {}
@@ -216,7 +265,11 @@ def load_settings(raw, source=None):
     for setting in schema:
         if setting.key not in parsed:
             parsed[setting.key] = setting.derive(parsed) if setting.derive else setting.default
-    problems = _cross_key_problems(parsed) if schema is TENANT_SETTINGS else []
+    problems = []
+    if schema is TENANT_SETTINGS:
+        problems = _cross_key_problems(parsed)
+    elif schema is PIPELINE_SETTINGS:
+        problems = _pipeline_problems(parsed)
     if problems:
         raise SettingsError(problems, source)
     return parsed
@@ -242,6 +295,22 @@ def _cross_key_problems(settings):
             "env key source_namespace %r is invalid: a tenant restores only from its own project's "
             "snapshots (%s-*), never from another project's data" % (source.name, namespace.project_key)
         )
+    return problems
+
+
+def _pipeline_problems(settings):
+    source, repository, connection = settings["source"], settings["repository"], settings["connection_arn"]
+    problems = []
+    if source == "codestar-connection":
+        if not connection:
+            problems.append("env key connection_arn is missing: source codestar-connection needs the connection's ARN")
+        if not re.match(GITHUB_REPOSITORY_PATTERN, repository):
+            problems.append("env key repository %r is invalid: source codestar-connection expects owner/name" % repository)
+    else:
+        if connection:
+            problems.append("env key connection_arn is invalid: source codecommit uses no connection; remove it")
+        if not re.match(CODECOMMIT_REPOSITORY_PATTERN, repository):
+            problems.append("env key repository %r is invalid: source codecommit expects a repository name" % repository)
     return problems
 
 

@@ -1,20 +1,14 @@
-"""The committed templates/ are what the blueprints render now, and cfn-lint is clean on them."""
+"""The committed templates/ are what the blueprints render now (the scanner gates over them: tests/security)."""
 import functools
 import json
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-import yaml
-
 from hooks import render
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATES = REPO / "templates"
-ALLOWLIST = REPO / "lint" / "allowlist.yaml"
-# The tools venv's cfn-lint: current resource schemas (the last release for Python 3.9 is older).
-CFN_LINT = str(REPO / ".tools" / "bin" / "cfn-lint")
 # Templates go inline in CreateStack/UpdateStack (stacker_bucket: ""): AWS's limit.
 INLINE_TEMPLATE_LIMIT = 51200
 
@@ -50,56 +44,6 @@ def test_templates_fit_the_inline_limit():
             size,
             INLINE_TEMPLATE_LIMIT,
         )
-
-
-def load_allowlist():
-    entries = (yaml.safe_load(ALLOWLIST.read_text()) or {}).get("cfn-lint") or []
-    for entry in entries:
-        assert entry.get("rule") and str(entry.get("reason", "")).strip(), (
-            "%s: every cfn-lint entry needs a rule and a reason: %r" % (ALLOWLIST, entry)
-        )
-    return entries
-
-
-def run_cfn_lint(paths, ignore=()):
-    command = [CFN_LINT, "--format", "parseable", "--include-checks", "I"]
-    if ignore:
-        command += ["--ignore-checks", *ignore]
-    result = subprocess.run(command + ["--", *map(str, paths)], capture_output=True, text=True, timeout=600)
-    return result.returncode, [line for line in result.stdout.splitlines() if line.strip()], result.stderr
-
-
-def test_cfn_lint_is_clean_on_every_rendered_template():
-    paths = sorted(TEMPLATES.rglob("*.json"))
-    assert paths, "no rendered templates; run `%s`" % render.REFRESH_COMMAND
-    allowed = [entry["rule"] for entry in load_allowlist()]
-    code, findings, stderr = run_cfn_lint(paths, ignore=allowed)
-    assert not findings and code == 0, "cfn-lint findings (fix them or add a reasoned entry to %s):\n%s%s" % (
-        ALLOWLIST.relative_to(REPO),
-        "\n".join(findings),
-        stderr,
-    )
-
-
-def test_every_allowlist_entry_is_still_needed():
-    paths = sorted(TEMPLATES.rglob("*.json"))
-    _, findings, _ = run_cfn_lint(paths)
-    reported = {_rule_of(line) for line in findings}
-    unused = [entry["rule"] for entry in load_allowlist() if entry["rule"] not in reported]
-    assert not unused, "allowlist entries that match no finding any more (remove them): %s" % unused
-
-
-def _rule_of(parseable_line):
-    # path:line:col:endline:endcol:RULE:message
-    parts = parseable_line.split(":")
-    return parts[5] if len(parts) > 5 else parseable_line
-
-
-def test_cfn_lint_gate_catches_a_broken_template(tmp_path):
-    broken = tmp_path / "broken.json"
-    broken.write_text('{"Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"Nope": 1}}}}')
-    code, findings, _ = run_cfn_lint([broken])
-    assert code != 0 and any(":E3002:" in line for line in findings), findings
 
 
 def test_two_runs_in_separate_processes_are_byte_identical(tmp_path):

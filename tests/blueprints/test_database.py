@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -80,6 +81,8 @@ def test_the_database_is_encrypted_private_protected_and_never_deleted_by_cloudf
     assert database["MultiAZ"] == {"Ref": "MultiAZ"}
     assert database["DBInstanceClass"] == {"Ref": "InstanceClass"}
     assert database["DBSubnetGroupName"] == {"Ref": "DatabaseSubnetGroup"}
+    assert database["KmsKeyId"] == {"Ref": "KmsKeyArn"}
+    assert database["DBParameterGroupName"] == {"Ref": "ParameterGroupName"}
     assert database["VPCSecurityGroups"] == [{"Fn::GetAtt": ["DatabaseSecurityGroup", "GroupId"]}]
     assert properties(template, "DatabaseSubnetGroup")["SubnetIds"] == {"Ref": "PrivateSubnetIds"}
 
@@ -95,6 +98,17 @@ def test_the_database_security_group_admits_mysql_from_the_service_only():
         ("tcp", 3306, 3306, {"Ref": "ServiceSecurityGroupId"})
     ]
     assert not any("CidrIp" in rule or "CidrIpv6" in rule for rule in rules)
+    # No egress: a group without egress rules would allow all outbound traffic.
+    assert [(r["IpProtocol"], r["CidrIp"]) for r in group["SecurityGroupEgress"]] == [("-1", "127.0.0.1/32")]
+
+
+def test_the_tiers_key_and_tls_parameter_group_enter_as_parameters():
+    parameters = render()["Parameters"]
+    assert parameters["ParameterGroupName"]["Type"] == "String"
+    pattern = parameters["KmsKeyArn"]["AllowedPattern"]
+    assert re.match(pattern, "arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab")
+    assert not re.match(pattern, "alias/common-prod/rds")
+    assert not re.match(pattern, "arn:aws:kms:eu-west-1:123456789012:alias/common-prod/rds")
 
 
 def test_the_database_registers_itself_under_the_namespaces_databases_path():

@@ -106,6 +106,33 @@ def test_the_policies_name_exactly_the_namespaces_resources():
     assert resources["ManageNamespaceFiles"] == ["arn:${AWS::Partition}:s3:::${AppFilesBucketName}/xy-0146-qa/*"]
 
 
+@pytest.mark.parametrize("namespace", ["xy-0146-qa", "ab-0001-dev"])
+def test_both_roles_carry_the_namespaces_permissions_boundary(namespace):
+    roles = resources_of_type(render(namespace), "AWS::IAM::Role")
+    assert {logical_id: role["Properties"]["PermissionsBoundary"] for logical_id, role in roles.items()} == {
+        logical_id: {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/%s-boundary" % namespace}
+        for logical_id in ("ExecutionRole", "TaskRole")
+    }
+
+
+@pytest.mark.parametrize("namespace", ["xy-0146-qa", "ab-0001-dev"])
+def test_the_boundary_has_the_role_policies_statements_with_any_bucket_of_the_account(namespace):
+    """The boundary's stack does not know the tier's bucket; otherwise it is the two role policies."""
+    roles = [statement for _, statement in statements(render(namespace))]
+    boundary = service_iam.permissions_boundary(namespace)
+    assert boundary["Version"] == service_iam.POLICY_VERSION
+    bounded = json.loads(json.dumps(boundary["Statement"], default=lambda o: o.to_dict()))
+    this_account = {"aws:ResourceAccount": {"Ref": "AWS::AccountId"}}
+    expected = []
+    for statement in roles:
+        statement = json.loads(json.dumps(statement).replace("${AppFilesBucketName}", "*"))
+        if statement["Action"][0].startswith("s3:"):
+            statement["Condition"] = dict(statement.get("Condition", {}), StringEquals=this_account)
+        expected.append(statement)
+    assert bounded == expected
+    assert set(ANY_NAMESPACE.findall(json.dumps(bounded))) == {namespace}
+
+
 def test_only_ecs_tasks_of_this_account_assume_the_roles():
     for role in resources_of_type(render(), "AWS::IAM::Role").values():
         (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]

@@ -49,6 +49,13 @@ def test_the_service_security_group_admits_http_from_the_alb_only():
     assert not any("CidrIp" in rule or "CidrIpv6" in rule for rule in group["SecurityGroupIngress"])
 
 
+def test_the_service_tasks_reach_mysql_in_the_vpc_and_https_only():
+    group = properties(render(), "ServiceSecurityGroup")
+    egress = [(r["IpProtocol"], r["FromPort"], r["ToPort"], r["CidrIp"]) for r in group["SecurityGroupEgress"]]
+    assert egress == [("tcp", 3306, 3306, {"Ref": "VpcCidrBlock"}), ("tcp", 443, 443, "0.0.0.0/0")]
+    assert all(rule["Description"] for rule in group["SecurityGroupEgress"])
+
+
 def test_outputs_are_what_the_tenant_config_reads():
     template = render()
     assert set(template["Outputs"]) == {"ServiceSecurityGroupId"}

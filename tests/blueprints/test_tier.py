@@ -37,7 +37,7 @@ def test_every_resource_carries_the_namespace_tags(namespace, environment):
     expected = {"Customer": "common", "Project": "shared", "Environment": environment, "Namespace": namespace}
     problems, untagged = tag_problems(render(namespace), expected)
     assert problems == []
-    assert untagged == {"AWS::S3::BucketPolicy"}
+    assert untagged == {"AWS::S3::BucketPolicy", "AWS::KMS::Alias"}
 
 
 def test_cluster_is_named_after_the_tier_and_has_container_insights():
@@ -46,14 +46,47 @@ def test_cluster_is_named_after_the_tier_and_has_container_insights():
     assert cluster["ClusterSettings"] == [{"Name": "containerInsights", "Value": "enabled"}]
 
 
-def test_load_balancer_security_group_admits_https_and_http_from_anywhere_only():
+def test_load_balancer_security_group_admits_https_and_http_from_anywhere_and_sends_http_into_the_vpc_only():
     group = properties(render(), "LoadBalancerSecurityGroup")
     assert group["VpcId"] == {"Ref": "VpcId"}
     rules = group["SecurityGroupIngress"]
     ingress = {(rule["IpProtocol"], rule["FromPort"], rule["ToPort"], rule["CidrIp"]) for rule in rules}
     assert ingress == {("tcp", 443, 443, "0.0.0.0/0"), ("tcp", 80, 80, "0.0.0.0/0")}
     assert len(rules) == 2
-    assert "SecurityGroupEgress" not in group  # default egress, see blueprints/tier.py
+    egress = [(r["IpProtocol"], r["FromPort"], r["ToPort"], r["CidrIp"]) for r in group["SecurityGroupEgress"]]
+    assert egress == [("tcp", 80, 80, {"Ref": "VpcCidrBlock"})]
+    assert all(rule["Description"] for rule in rules + group["SecurityGroupEgress"])
+
+
+def test_the_database_key_is_rotated_retained_and_usable_only_through_rds_in_this_account():
+    template = render("common-prod")
+    resource = template["Resources"]["DatabaseKey"]
+    assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    key = resource["Properties"]
+    assert key["EnableKeyRotation"] is True
+    administer, use = key["KeyPolicy"]["Statement"]
+    root = {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+    assert (administer["Sid"], administer["Principal"], administer["Resource"]) == ("AdministerKeyInThisAccount", root, "*")
+    assert "Condition" not in administer
+    usage = {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:CreateGrant"}
+    assert not usage & set(administer["Action"]) and not any(a.endswith(":*") for a in administer["Action"])
+    assert (use["Sid"], use["Principal"]) == ("UseKeyThroughRdsInThisAccount", root)
+    assert usage <= set(use["Action"])
+    assert use["Condition"] == {
+        "StringEquals": {
+            "kms:CallerAccount": {"Ref": "AWS::AccountId"},
+            "kms:ViaService": {"Fn::Sub": "rds.${AWS::Region}.amazonaws.com"},
+        }
+    }
+    alias = properties(template, "DatabaseKeyAlias")
+    assert alias == {"AliasName": "alias/common-prod/rds", "TargetKeyId": {"Ref": "DatabaseKey"}}
+
+
+def test_the_database_parameter_group_requires_tls_for_mysql_8():
+    group = properties(render(), "DatabaseParameterGroup")
+    assert group["Family"] == "mysql8.0"
+    assert group["Parameters"] == {"require_secure_transport": "1"}
+    assert "DBParameterGroupName" not in group  # CloudFormation names it, so a change may replace it
 
 
 def test_load_balancer_is_internet_facing_drops_invalid_headers_and_is_protected_from_deletion():
@@ -134,13 +167,21 @@ def test_cross_stack_values_enter_as_typed_parameters():
     assert {name: p["Type"] for name, p in parameters.items()} == {
         "VpcId": "AWS::EC2::VPC::Id",
         "PublicSubnetIds": "List<AWS::EC2::Subnet::Id>",
+        "VpcCidrBlock": "String",
         "CertificateArn": "String",
     }
 
 
 def test_outputs_include_everything_the_configs_read_from_the_tier_stack():
     outputs = render()["Outputs"]
-    consumed = {"ClusterName", "HttpsListenerArn", "AppFilesBucketName", "LoadBalancerSecurityGroupId"}
+    consumed = {
+        "ClusterName",
+        "HttpsListenerArn",
+        "AppFilesBucketName",
+        "LoadBalancerSecurityGroupId",
+        "DatabaseKeyArn",
+        "DatabaseParameterGroupName",
+    }
     assert consumed_outputs("tier") == consumed
     assert set(outputs) == {
         "ClusterName",
@@ -151,7 +192,11 @@ def test_outputs_include_everything_the_configs_read_from_the_tier_stack():
         "LoadBalancerSecurityGroupId",
         "LoadBalancerArn",
         "LoadBalancerDNSName",
+        "DatabaseKeyArn",
+        "DatabaseParameterGroupName",
     }
+    assert outputs["DatabaseKeyArn"]["Value"] == {"Fn::GetAtt": ["DatabaseKey", "Arn"]}
+    assert outputs["DatabaseParameterGroupName"]["Value"] == {"Ref": "DatabaseParameterGroup"}
     assert outputs["HttpsListenerArn"]["Value"] == {"Ref": "HttpsListener"}
     assert outputs["LoadBalancerSecurityGroupId"]["Value"] == {"Fn::GetAtt": ["LoadBalancerSecurityGroup", "GroupId"]}
 

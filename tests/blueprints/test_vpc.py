@@ -188,7 +188,7 @@ def test_flow_log_retention_parameter_admits_only_what_cloudwatch_accepts():
 
 def test_outputs_include_everything_the_configs_read_from_the_vpc_stack():
     outputs = set(render()["Outputs"])
-    assert consumed_outputs("vpc") == {"VpcId", "PublicSubnetIds", "PrivateSubnetIds"}
+    assert consumed_outputs("vpc") == {"VpcId", "VpcCidrBlock", "PublicSubnetIds", "PrivateSubnetIds"}
     assert outputs == {"VpcId", "VpcCidrBlock", "PublicSubnetIds", "PrivateSubnetIds"}
 
 

@@ -3,6 +3,7 @@ import pytest
 
 from blueprints.database import TenantDatabase
 from blueprints.service import TenantService
+from blueprints.tier import SharedTier
 from hooks import endpoint_quirks, render
 from hooks.render import render_blueprint
 
@@ -40,7 +41,7 @@ def test_switch_off_renders_what_aws_gets(monkeypatch):
     }
 
 
-def test_switch_on_rewrites_ssm_parameter_tags_and_nothing_else(monkeypatch):
+def test_switch_on_rewrites_ssm_parameter_tags_and_the_parameter_group_and_nothing_else(monkeypatch):
     plain = render_with_switch(monkeypatch, TenantDatabase, VARIABLES, False)
     adapted = render_with_switch(monkeypatch, TenantDatabase, VARIABLES, True)
     registration = adapted["Resources"].pop("DatabaseRegistration")
@@ -51,7 +52,14 @@ def test_switch_on_rewrites_ssm_parameter_tags_and_nothing_else(monkeypatch):
         {"Key": "Project", "Value": "0146"},
     ]
     plain["Resources"].pop("DatabaseRegistration")
+    assert plain["Resources"]["Database"]["Properties"].pop("DBParameterGroupName") == {"Ref": "ParameterGroupName"}
+    assert "DBParameterGroupName" not in adapted["Resources"]["Database"]["Properties"]
     assert adapted == plain
+
+
+def test_switch_off_keeps_the_tiers_parameter_group_on_the_database(monkeypatch):
+    database = render_with_switch(monkeypatch, TenantDatabase, VARIABLES, False)["Resources"]["Database"]
+    assert database["Properties"]["DBParameterGroupName"] == {"Ref": "ParameterGroupName"}
 
 
 def test_switch_on_gives_each_task_definition_a_new_logical_id_and_renames_every_reference(monkeypatch):
@@ -73,3 +81,15 @@ def test_the_renderer_refuses_to_run_with_the_switch_on(monkeypatch):
     monkeypatch.setenv(endpoint_quirks.SWITCH, endpoint_quirks.SWITCH_VALUE)
     with pytest.raises(render.RenderError, match="templates for review must be what AWS gets"):
         render.render_all()
+
+
+def test_switch_on_gives_kms_key_tags_the_apis_shape_too_and_changes_nothing_else_in_the_tier(monkeypatch):
+    variables = {"Namespace": "common-nonprod"}
+    plain = render_with_switch(monkeypatch, SharedTier, variables, False)
+    adapted = render_with_switch(monkeypatch, SharedTier, variables, True)
+    tags = plain["Resources"]["DatabaseKey"]["Properties"].pop("Tags")
+    assert {t["Key"]: t["Value"] for t in tags}["Namespace"] == "common-nonprod"
+    assert adapted["Resources"]["DatabaseKey"]["Properties"].pop("Tags") == [
+        {"Key": t["Key"], "Value": t["Value"], "TagKey": t["Key"], "TagValue": t["Value"]} for t in tags
+    ]
+    assert adapted == plain

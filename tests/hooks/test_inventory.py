@@ -4,6 +4,8 @@ import datetime
 import json
 
 import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 
 from blueprints.service import TenantService
 from hooks import inventory, naming
@@ -261,13 +263,12 @@ def test_discover_costs_the_same_calls_with_1_and_with_30_other_tenants(aws):
     assert found_with_1 == found_with_30 == [T1, T2, T3]
     counts = collections.Counter(name for name, _ in calls_with_30)
     assert counts == collections.Counter(name for name, _ in calls_with_1)
-    assert counts == {"GetParametersByPath": 1, "GetResources": 1, "DescribeDBInstances": 1, "DescribeStacks": 3}
+    assert counts == {"GetParametersByPath": 1, "GetResources": 1, "DescribeDBInstances": 3, "DescribeStacks": 3}
+    # One call per instance id (IAM authorises it on that instance's ARN; a filtered call needs db:*).
+    assert [params for name, params in calls_with_30 if name == "DescribeDBInstances"] == [
+        {"DBInstanceIdentifier": naming.db_instance_id(NS, ts)} for ts in (T1, T2, T3)
+    ]
     for name, params in calls_with_30:
-        if name == "DescribeDBInstances":
-            assert params["Filters"] == [
-                {"Name": "db-instance-id", "Values": [naming.db_instance_id(NS, ts) for ts in (T1, T2, T3)]}
-            ]
-            assert "DBInstanceIdentifier" not in params
         if name == "DescribeStacks":
             assert params["StackName"].startswith(NS + "-db-")
 
@@ -281,6 +282,30 @@ def test_discover_never_lists_the_account(aws):
     assert [name for name, _ in calls] == ["GetParametersByPath", "GetResources"]
     assert calls[1][1]["TagFilters"] == [{"Key": "Namespace", "Values": [NS]}]
     assert calls[1][1]["ResourceTypeFilters"] == ["rds:db", "cloudformation:stack"]
+
+
+def test_describe_instance_names_the_instance_and_reports_a_missing_one_as_absent(aws):
+    create_instance(aws.client("rds"), NS, T1)
+    rds = aws.client("rds")
+    calls = count_calls(rds)
+    assert inventory.describe_instance(rds, naming.db_instance_id(NS, T1))["DBInstanceIdentifier"] == (
+        naming.db_instance_id(NS, T1))
+    assert inventory.describe_instance(rds, naming.db_instance_id(NS, T2)) is None
+    assert inventory.describe_instances(rds, [naming.db_instance_id(NS, ts) for ts in (T1, T2)]).keys() == {
+        naming.db_instance_id(NS, T1)}
+    assert calls == [("DescribeDBInstances", {"DBInstanceIdentifier": naming.db_instance_id(NS, ts)})
+                     for ts in (T1, T2, T1, T2)]
+
+
+def test_describe_instance_raises_what_is_not_a_missing_instance(aws):
+    # moto enforces no IAM here: botocore's Stubber gives the AccessDenied a real account would.
+    rds = aws.client("rds")
+    with Stubber(rds) as stubber:
+        stubber.add_client_error("describe_db_instances", "AccessDenied", "not authorized",
+                                 expected_params={"DBInstanceIdentifier": naming.db_instance_id(NS, T1)})
+        with pytest.raises(ClientError) as error:
+            inventory.describe_instance(rds, naming.db_instance_id(NS, T1))
+    assert error.value.response["Error"]["Code"] == "AccessDenied"
 
 
 # --- pointer -------------------------------------------------------------------------------

@@ -1,0 +1,28 @@
+"""Base for the blueprints of a customer project's pipeline (namespace: the project, e.g. xy-0146).
+
+A project is no tenant namespace: its stacks hold what all of the project's namespaces
+share in delivery (artifact bucket and key, pipeline). Resources carry the project's tags
+(hooks.naming.project_tags): Customer, Project, Environment "delivery", Namespace <project>.
+"""
+from blueprints.base import TenantstackBlueprint, tag_resources
+from hooks import naming
+
+
+class ProjectBlueprint(TenantstackBlueprint):
+    """A TenantstackBlueprint whose Namespace variable is a project key."""
+
+    NAMESPACE_KIND = "project"
+
+    def parse_namespace(self, value):
+        try:
+            return naming.parse_project(value)
+        except naming.NamingError as error:
+            self.fail("Namespace", value, error.rule)
+
+    def create_template(self):
+        variables = self.get_variables()
+        self.namespace = self.parse_namespace(variables["Namespace"])
+        self.validate(variables)
+        self.template.set_description("%s (%s)" % (self.DESCRIPTION, self.namespace))
+        self.build(variables)
+        tag_resources(self.template, naming.project_tags(self.namespace))

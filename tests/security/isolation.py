@@ -1,0 +1,180 @@
+"""The tenant-isolation proof, on the rendered policy documents themselves.
+
+The local endpoint enforces IAM per action only, so it cannot show that one tenant's
+roles are kept out of another's resources; the documents can. For every role of every
+template (found generically: any AWS::IAM::Role with its inline policies and any
+AWS::IAM::Policy / ManagedPolicy attached to it) and every tenant namespace B other
+than the role's own, each of B's resources is asked for with every action IAM defines
+for that resource type (parliament's iam_definition.json in the tools venv), together
+with every resource-based policy in the templates (bucket and key policies). A request
+must not be allowed even when every condition key the request leaves open is assumed
+to take the value that allows it (iam_eval.ASSUME_ALLOW).
+"""
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from hooks import naming
+from tests.security import iam_eval
+from tests.security.allowlist import Finding
+from tests.security.world import ACCOUNT, IDENTITY, PARTITION, REGION, REPO, RESOURCE, short_hash
+
+IAM_DEFINITION_GLOB = ".tools/lib/python3*/site-packages/parliament/iam_definition.json"
+SECRET_SUFFIX = "AbC123"  # Secrets Manager appends "-" and six random characters
+CONTEXT = {"aws:SecureTransport": "true", "aws:PrincipalAccount": ACCOUNT}
+# Promotion reads one namespace's data in another by design: a deploy of A restores the
+# snapshots <source_namespace(A)>-<timestamp> (the same project's, hooks.snapshots checks).
+# Only these actions on only those snapshots are exempt; anything else of the source
+# namespace (its databases, final snapshots, parameters ...) stays out of reach.
+PROMOTION_ACTIONS = (
+    "rds:CopyDBSnapshot", "rds:DescribeDBSnapshots", "rds:ListTagsForResource", "rds:RestoreDBInstanceFromDBSnapshot",
+)
+
+
+@dataclass(frozen=True)
+class Role:
+    arn: str
+    namespace: str
+    where: str  # <namespace>/<stack>.json#<LogicalId>
+    documents: tuple
+
+
+@dataclass(frozen=True)
+class Target:
+    """One resource of a namespace, as IAM names it."""
+
+    service: str  # IAM service prefix
+    resource_type: str  # IAM resource type of that service
+    arn: str
+    context: tuple = ()  # extra (key, value) pairs of the request, e.g. s3:prefix for a listing
+    promotion_source: bool = False  # a snapshot other namespaces of the project restore from
+
+
+@functools.lru_cache(maxsize=None)
+def actions_on(service, resource_type):
+    """Every action of `service` that IAM lets a policy scope to `resource_type`."""
+    found = sorted(Path(REPO).glob(IAM_DEFINITION_GLOB))
+    if not found:
+        raise FileNotFoundError("no %s; run `make setup` (parliament is in the tools venv)" % IAM_DEFINITION_GLOB)
+    definitions = json.loads(found[0].read_text())
+    actions = sorted({  # a prefix can span several definitions (cloudformation: also Cloud Control)
+        "%s:%s" % (service, privilege["privilege"])
+        for definition in definitions
+        if definition["prefix"] == service
+        for privilege in definition["privileges"]
+        if any(r["resource_type"].rstrip("*") == resource_type for r in privilege["resource_types"])
+    })
+    if not actions:
+        raise LookupError("IAM defines no %s action on resource type %r" % (service, resource_type))
+    return tuple(actions)
+
+
+def roles(world):
+    """{role ARN: Role} for every role any template creates, with every policy attached to it."""
+    found = {arn: Role(arn, owner, where, ()) for arn, (owner, where) in world.role_locations().items()}
+    for policy in world.policies():
+        for arn in policy.roles if policy.kind == IDENTITY else ():
+            role = found[arn]
+            found[arn] = Role(arn, role.namespace, role.where, role.documents + (policy.document,))
+    return found
+
+
+def resource_policies(world):
+    return [policy.document for policy in world.policies() if policy.kind == RESOURCE]
+
+
+def arn(service, resource, region=REGION, account=ACCOUNT):
+    return "arn:%s:%s:%s:%s:%s" % (PARTITION, service, region, account, resource)
+
+
+def tier_output(world, namespace, output):
+    tier = world.stacks[naming.tier_stack_name(world.stacks[naming.service_stack_name(namespace)].settings["shared_namespace"])]
+    return world.resolve(tier, tier.template["Outputs"][output]["Value"])
+
+
+def targets(world, namespace):
+    """The resources that hold one tenant namespace's data, configuration and control."""
+    settings = world.stacks[naming.service_stack_name(namespace)].settings
+    timestamp, tier = settings["db_timestamp"], settings["shared_namespace"]
+    bucket = tier_output(world, namespace, "AppFilesBucketName")
+    log_group = naming.log_group_name(namespace)
+    instance = naming.db_instance_id(namespace, timestamp)
+    parameters = [
+        naming.ssm_active_parameter(namespace),
+        naming.ssm_secret_arn_parameter(namespace),
+        naming.ssm_database_parameter(namespace, timestamp),
+        naming.ssm_lock_parameter(namespace),
+        naming.ssm_db_path(namespace).rstrip("/"),
+    ]
+    found = [Target("ssm", "parameter", arn("ssm", "parameter" + name)) for name in parameters]
+    found += [
+        Target("secretsmanager", "Secret", arn("secretsmanager", "secret:%s-%s" % (naming.db_secret_name(namespace), SECRET_SUFFIX))),
+        Target("logs", "log-group", arn("logs", "log-group:%s" % log_group)),
+        Target("logs", "log-group", arn("logs", "log-group:%s:*" % log_group)),
+        Target("logs", "log-stream", arn("logs", "log-group:%s:log-stream:php/php/0123abcd" % log_group)),
+        Target("s3", "object", "arn:%s:s3:::%s/%suploads/report.pdf" % (PARTITION, bucket, naming.s3_prefix(namespace))),
+        Target("s3", "bucket", "arn:%s:s3:::%s" % (PARTITION, bucket), (("s3:prefix", naming.s3_prefix(namespace)),)),
+        Target("rds", "db", arn("rds", "db:%s" % instance)),
+        Target("rds", "snapshot", arn("rds", "snapshot:%s" % naming.final_snapshot_id(namespace, timestamp, timestamp))),
+        Target("rds", "snapshot", arn("rds", "snapshot:%s" % naming.snapshot_id(namespace, timestamp)), (), True),
+        Target("rds-db", "db-user", arn("rds-db", "dbuser:db-%s/app" % short_hash(instance).upper())),
+        Target("ecs", "service", arn("ecs", "service/%s/%s" % (naming.cluster_name(tier), naming.service_name(namespace)))),
+        Target("ecs", "task-definition", arn("ecs", "task-definition/%s:1" % naming.task_family(namespace))),
+    ]
+    found += [
+        Target("cloudformation", "stack", arn("cloudformation", "stack/%s/0a1b2c3d" % name))
+        for name in (naming.base_stack_name(namespace), naming.db_stack_name(namespace, timestamp),
+                     naming.service_stack_name(namespace))
+    ]
+    return found
+
+
+@dataclass(frozen=True)
+class Leak:
+    role: str
+    action: str
+    resource: str
+    statements: tuple
+
+    def __str__(self):
+        return "%s may %s on %s (statements %s)" % (self.role, self.action, self.resource, ", ".join(self.statements))
+
+    def finding(self):
+        """As a gate finding: accepted only by an `isolation` allowlist entry (id: the action, where: the role)."""
+        return Finding("isolation", self.action, self.role, "on %s (statements %s)" % (
+            self.resource, ", ".join(self.statements)))
+
+
+def source_namespace(world, namespace):
+    stack = world.stacks.get(naming.service_stack_name(namespace)) if is_tenant(namespace) else None
+    return stack.settings["source_namespace"] if stack else None
+
+
+def leaks(role, other_namespace, world, resource_policy_documents):
+    """Every request of `role` on `other_namespace`'s resources that its policies would allow."""
+    found = []
+    promotes_from_other = source_namespace(world, role.namespace) == other_namespace
+    for target in targets(world, other_namespace):
+        for action in actions_on(target.service, target.resource_type):
+            if promotes_from_other and target.promotion_source and action in PROMOTION_ACTIONS:
+                continue
+            request = iam_eval.Request(action, target.arn, role.arn, dict(CONTEXT, **dict(target.context)))
+            outcome = iam_eval.evaluate(request, role.documents, resource_policy_documents, iam_eval.ASSUME_ALLOW)
+            if outcome == iam_eval.ALLOWED:
+                statements = iam_eval.matching_allows(request, role.documents) or ["a resource policy"]
+                found.append(Leak(role.where, action, target.arn, tuple(statements)))
+    return found
+
+
+def is_tenant(namespace):
+    try:
+        naming.parse_namespace(namespace)
+    except naming.NamingError:
+        return False
+    return True
+
+
+def tenant_namespaces(world):
+    """Tenant namespaces with a service: the env files environments/<namespace>.env of tenants."""
+    return sorted({s.namespace for s in world.stacks.values() if is_tenant(s.namespace)})

@@ -1,0 +1,135 @@
+"""Each gate's check, as a function from templates (or policies) to Findings.
+
+The scanners live in the tools venv (.tools: cfn-lint 1.58, checkov, parliament with its
+community auditors) and run as subprocesses; `template_checks` is ours, for what no
+scanner checks (checkov has no CloudFormation check for RDS deletion protection).
+Every finding is located as `<namespace>/<stack>.json#<LogicalId>`, the form the
+allowlist matches, so a failure names the template and the resource.
+"""
+import json
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+from tests.security.allowlist import Finding
+
+REPO = Path(__file__).resolve().parents[2]
+TOOLS_BIN = REPO / ".tools" / "bin"
+SCANNER_TIMEOUT = 600
+# checkov otherwise fetches guidelines from Prisma Cloud; this machine has no network.
+CHECKOV_OFFLINE = {"BC_SKIP_MAPPING": "TRUE"}
+
+
+def location(path, logical_id, root):
+    return "%s#%s" % (Path(path).resolve().relative_to(Path(root).resolve()).as_posix(), logical_id)
+
+
+def _run(command, env=None):
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=SCANNER_TIMEOUT, env=dict(os.environ, **(env or {}))
+    )
+
+
+# --- cfn-lint ---------------------------------------------------------------------------
+
+
+def cfn_lint(paths, root):
+    """cfn-lint with the informational checks (deletion/update-replace policies, backups) on."""
+    result = _run([str(TOOLS_BIN / "cfn-lint"), "--format", "json", "--include-checks", "I", "--", *map(str, paths)])
+    # Exit codes are a bit mask of what was found (2 errors, 4 warnings, 8 informational); 1 is a crash.
+    if result.returncode & 1 or (result.returncode and not result.stdout.strip()):
+        raise RuntimeError("cfn-lint failed (exit %d): %s" % (result.returncode, result.stderr[-3000:]))
+    findings = []
+    for match in json.loads(result.stdout or "[]"):
+        steps = match["Location"].get("Path") or []
+        logical_id = steps[1] if len(steps) > 1 and steps[0] in ("Resources", "Outputs", "Parameters") else "-"
+        findings.append(Finding("cfn-lint", match["Rule"]["Id"], location(match["Filename"], logical_id, root), match["Message"]))
+    return findings
+
+
+# --- checkov ----------------------------------------------------------------------------
+
+
+def checkov(directory):
+    """checkov's CloudFormation checks over every template below `directory`, run once."""
+    result = _run(
+        [str(TOOLS_BIN / "checkov"), "-d", str(directory), "--framework", "cloudformation", "--output", "json",
+         "--quiet", "--skip-download", "--compact"],
+        env=CHECKOV_OFFLINE,
+    )
+    if result.returncode not in (0, 1):
+        raise RuntimeError("checkov failed (exit %d): %s" % (result.returncode, result.stderr[-3000:]))
+    reports = json.loads(result.stdout) if result.stdout.strip() else []
+    reports = reports if isinstance(reports, list) else [reports]
+    findings = []
+    for report in reports:
+        if report.get("summary", {}).get("parsing_errors"):
+            raise RuntimeError("checkov could not parse some templates: %s" % report.get("summary"))
+        for failed in report.get("results", {}).get("failed_checks", []):
+            logical_id = failed["resource"].rsplit(".", 1)[-1]
+            where = "%s#%s" % (failed["file_path"].lstrip("/"), logical_id)
+            findings.append(Finding("checkov", failed["check_id"], where, failed["check_name"]))
+    return findings
+
+
+# --- parliament -------------------------------------------------------------------------
+
+
+def parliament(policies):
+    """parliament (with its community auditors) over resolved policy documents: (where, document) pairs."""
+    policies = list(policies)
+    with tempfile.TemporaryDirectory(prefix="parliament-") as directory:
+        for index, (_, document) in enumerate(policies):
+            Path(directory, "%04d.json" % index).write_text(json.dumps(document))
+        result = _run(
+            [str(TOOLS_BIN / "parliament"), "--directory", directory, "--include_policy_extension", "json",
+             "--json", "--include-community-auditors"]
+        )
+    if result.returncode not in (0, 1) or result.stderr.strip():
+        raise RuntimeError("parliament failed (exit %d): %s" % (result.returncode, result.stderr[-3000:]))
+    findings = []
+    for line in result.stdout.splitlines():
+        if not line.strip():
+            continue
+        issue = json.loads(line)
+        index = int(Path(issue["location"]["filepath"]).stem)
+        detail = issue.get("detail") or issue["location"].get("actions") or ""
+        findings.append(Finding("parliament", issue["issue"], policies[index][0], "%s %s" % (issue["title"], detail)))
+    return findings
+
+
+# --- our own template checks ---------------------------------------------------------------
+
+DB_INSTANCE_RULES = (
+    # (id, property, required value or None for "set", what it means)
+    ("RDS_DELETION_PROTECTION", "DeletionProtection", True, "DeletionProtection must be true"),
+    ("RDS_STORAGE_ENCRYPTED", "StorageEncrypted", True, "StorageEncrypted must be true"),
+    ("RDS_KMS_KEY", "KmsKeyId", None, "KmsKeyId must name the tier's customer-managed key"),
+    ("RDS_NOT_PUBLIC", "PubliclyAccessible", False, "PubliclyAccessible must be false"),
+)
+
+
+def template_checks(template, where):
+    """Every AWS::RDS::DBInstance is protected from deletion, encrypted with a key, and private."""
+    findings = []
+    for logical_id, resource in sorted(template.get("Resources", {}).items()):
+        if resource.get("Type") != "AWS::RDS::DBInstance":
+            continue
+        properties = resource.get("Properties", {})
+        for rule, name, required, meaning in DB_INSTANCE_RULES:
+            value = properties.get(name)
+            ok = value not in (None, "") if required is None else value is required
+            if not ok:
+                findings.append(
+                    Finding("template-checks", rule, "%s#%s" % (where, logical_id), "%s (is %r)" % (meaning, value))
+                )
+    return findings
+
+
+def write_template(directory, relative_path, template):
+    """Write a (changed) template where a gate can scan it; returns its path."""
+    path = Path(directory, relative_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(template, indent=2, sort_keys=True))
+    return path

@@ -1,0 +1,201 @@
+"""The isolation proof: no role reaches another tenant's resources; each role can do its job.
+
+See tests/security/isolation.py for what is asked. Every pair (role's namespace A,
+tenant B) with A != B is covered; shared-tier roles are checked against every tenant.
+"""
+import fnmatch
+import json
+import shutil
+
+import pytest
+
+from hooks import naming
+from tests.security import iam_eval, isolation
+from tests.security.allowlist import judge, report
+from tests.security.world import ACCOUNT, PARTITION, TEMPLATES, World
+
+WORLD = World()
+ROLES = isolation.roles(WORLD)
+TENANTS = isolation.tenant_namespaces(WORLD)
+RESOURCE_POLICIES = isolation.resource_policies(WORLD)
+STREAM = "php/php/0123abcd"
+
+
+def role_id(role):
+    return role.where
+
+
+# What each role must be able to do, from what the application and AWS do with it:
+# (action, resource ARN, extra context). Keyed by "<stack>.json#<LogicalId>"; `ns` is the
+# role's namespace. A role that appears in a template without an entry here fails.
+def needs_of_execution_role(ns):
+    log_group = naming.log_group_name(ns)
+    return [
+        ("ecr:GetAuthorizationToken", "*", {}),
+        ("ecr:BatchGetImage", isolation.arn("ecr", "repository/app/php"), {}),
+        ("ecr:GetDownloadUrlForLayer", isolation.arn("ecr", "repository/app/php"), {}),
+        ("logs:CreateLogStream", isolation.arn("logs", "log-group:%s:log-stream:%s" % (log_group, STREAM)), {}),
+        ("logs:PutLogEvents", isolation.arn("logs", "log-group:%s:log-stream:%s" % (log_group, STREAM)), {}),
+        ("secretsmanager:GetSecretValue", isolation.arn(
+            "secretsmanager", "secret:%s-%s" % (naming.db_secret_name(ns), isolation.SECRET_SUFFIX)), {}),
+    ]
+
+
+def needs_of_task_role(ns):
+    bucket = isolation.tier_output(WORLD, ns, "AppFilesBucketName")
+    file_arn = "arn:%s:s3:::%s/%suploads/report.pdf" % (PARTITION, bucket, naming.s3_prefix(ns))
+    return [
+        ("ssm:GetParameter", isolation.arn("ssm", "parameter" + naming.ssm_active_parameter(ns)), {}),
+        ("ssm:GetParametersByPath", isolation.arn("ssm", "parameter" + naming.ssm_db_path(ns).rstrip("/")), {}),
+        ("s3:GetObject", file_arn, {}),
+        ("s3:PutObject", file_arn, {}),
+        ("s3:DeleteObject", file_arn, {}),
+        ("s3:ListBucket", "arn:%s:s3:::%s" % (PARTITION, bucket), {"s3:prefix": naming.s3_prefix(ns) + "uploads/"}),
+    ]
+
+
+def needs_of_flow_log_role(shared):
+    group = naming.flow_log_group_name(shared)
+    stream = isolation.arn("logs", "log-group:%s:log-stream:eni-0123-all" % group)
+    return [("logs:CreateLogStream", stream, {}), ("logs:PutLogEvents", stream, {})]
+
+
+def needs_of_deploy_role(ns):
+    """A tenant's CodeBuild deploy role: one promotion (docs/pipeline.md), nothing more."""
+    settings = WORLD.stacks[naming.service_stack_name(ns)].settings
+    timestamp, tier = settings["db_timestamp"], settings["shared_namespace"]
+    instance = isolation.arn("rds", "db:%s" % naming.db_instance_id(ns, timestamp))
+    source = isolation.arn("rds", "snapshot:%s" % naming.snapshot_id(settings["source_namespace"], timestamp))
+    final = isolation.arn("rds", "snapshot:%s" % naming.final_snapshot_id(ns, timestamp, timestamp))
+    secret = isolation.arn("secretsmanager", "secret:%s-%s" % (naming.db_secret_name(ns), isolation.SECRET_SUFFIX))
+    stack = isolation.arn("cloudformation", "stack/%s/0a1b2c3d" % naming.db_stack_name(ns, timestamp))
+    return [
+        ("ssm:PutParameter", isolation.arn("ssm", "parameter" + naming.ssm_active_parameter(ns)), {}),
+        ("ssm:PutParameter", isolation.arn("ssm", "parameter" + naming.ssm_lock_parameter(ns)), {}),
+        ("ssm:DeleteParameter", isolation.arn("ssm", "parameter" + naming.ssm_lock_parameter(ns)), {}),
+        ("secretsmanager:CreateSecret", secret, {}),
+        ("secretsmanager:GetSecretValue", secret, {}),
+        ("rds:DescribeDBSnapshots", source, {}),
+        ("rds:RestoreDBInstanceFromDBSnapshot", source, {}),
+        ("rds:CreateDBSnapshot", final, {}),
+        ("rds:DeleteDBInstance", instance, {}),
+        ("cloudformation:CreateStack", stack, {}),
+        ("cloudformation:DeleteStack", stack, {}),
+        ("ecs:UpdateService", isolation.arn("ecs", "service/%s/%s" % (naming.cluster_name(tier), naming.service_name(ns))), {}),
+    ]
+
+
+def needs_of_pipeline_role(project):
+    projects = [naming.deploy_project_name(t) for t in TENANTS if t.startswith(project + "-")]
+    return [("codebuild:StartBuild", isolation.arn("codebuild", "project/%s" % name), {}) for name in projects]
+
+
+def needs_of_check_role(project):
+    group = naming.codebuild_log_group_name(naming.check_project_name(project))
+    stream = isolation.arn("logs", "log-group:%s:log-stream:0123abcd" % group)
+    return [("logs:CreateLogStream", stream, {}), ("logs:PutLogEvents", stream, {})]
+
+
+# "<stack>.json#<LogicalId>" glob: what that role must be able to do.
+NEEDS = {
+    "service.json#ExecutionRole": needs_of_execution_role,
+    "service.json#TaskRole": needs_of_task_role,
+    "vpc.json#FlowLogRole": needs_of_flow_log_role,
+    "*-deploy.json#DeployRole": needs_of_deploy_role,
+    "pipeline.json#PipelineRole": needs_of_pipeline_role,
+    "pipeline.json#CheckRole": needs_of_check_role,
+}
+
+
+def needs_of(role):
+    matches = [needs for key, needs in NEEDS.items() if fnmatch.fnmatchcase(role.where.split("/", 1)[1], key)]
+    return matches[0] if matches else None
+
+
+@pytest.fixture(scope="module")
+def isolation_findings():
+    return [
+        leak.finding()
+        for role in ROLES.values()
+        for other in TENANTS
+        if other != role.namespace
+        for leak in isolation.leaks(role, other, WORLD, RESOURCE_POLICIES)
+    ]
+
+
+@pytest.mark.parametrize("role", sorted(ROLES.values(), key=role_id), ids=role_id)
+def test_no_role_reaches_another_tenants_resources(role, isolation_findings, allowed):
+    own = [f for f in isolation_findings if f.where == role.where]
+    open_findings, _ = judge("isolation", own, allowed)
+    assert not open_findings, report("isolation", open_findings, [])
+
+
+def test_every_isolation_allowlist_entry_is_still_needed(isolation_findings, allowed):
+    _, unused = judge("isolation", isolation_findings, allowed)
+    assert not unused, report("isolation", [], unused)
+
+
+def test_the_proof_covers_every_pair_of_distinct_tenants():
+    assert len(TENANTS) >= 5 and set(TENANTS) == {
+        path.stem for path in (TEMPLATES.parent / "environments").glob("*.env")
+    } - set(naming.SHARED_NAMESPACES)
+    pairs = {(role.namespace, other) for role in ROLES.values() for other in TENANTS if other != role.namespace}
+    assert {(a, b) for a in TENANTS for b in TENANTS if a != b} <= pairs
+    for tenant in TENANTS:  # every tenant brings roles of its own into the proof
+        assert any(role.namespace == tenant for role in ROLES.values()), tenant
+
+
+@pytest.mark.parametrize("role", sorted(ROLES.values(), key=role_id), ids=role_id)
+def test_every_role_can_do_what_its_job_needs(role):
+    assert needs_of(role), (
+        "%s has no list of the accesses it needs in tests/security/test_isolation.py NEEDS; add what it must "
+        "be able to do, so the proof shows its policies allow that and nothing of another tenant" % role.where
+    )
+    denied = []
+    for action, resource, context in needs_of(role)(role.namespace):
+        request = iam_eval.Request(action, resource, role.arn, dict(isolation.CONTEXT, **context))
+        outcome = iam_eval.evaluate(request, role.documents, RESOURCE_POLICIES, iam_eval.ASSUME_DENY)
+        if outcome != iam_eval.ALLOWED:
+            denied.append("%s on %s: %s" % (action, resource, outcome))
+    assert not denied, "%s cannot do its job:\n  %s" % (role.where, "\n  ".join(denied))
+
+
+def test_every_tenant_resource_is_asked_for_with_every_action_iam_defines_on_it():
+    asked = {(t.service, t.resource_type) for t in isolation.targets(WORLD, TENANTS[0])}
+    assert asked >= {("ssm", "parameter"), ("secretsmanager", "Secret"), ("logs", "log-group"), ("s3", "object"),
+                     ("s3", "bucket"), ("rds", "db"), ("rds", "snapshot")}
+    assert "s3:GetObject" in isolation.actions_on("s3", "object")
+    assert "secretsmanager:GetSecretValue" in isolation.actions_on("secretsmanager", "Secret")
+    assert len(isolation.actions_on("ssm", "parameter")) >= 10
+
+
+WIDENINGS = [
+    pytest.param("ReadNamespaceParameters", "*", "ssm:GetParameter", "/ab-0212-qa/db/active", id="resource-star"),
+    pytest.param("ManageNamespaceFiles", "arn:${AWS::Partition}:s3:::${AppFilesBucketName}/*", "s3:GetObject",
+                 "/ab-0212-qa/uploads/report.pdf", id="whole-bucket"),
+    pytest.param("ReadNamespaceParameters", "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/*",
+                 "ssm:GetParameter", "/ab-0212-qa/db/secret-arn", id="all-parameters"),
+]
+
+
+@pytest.mark.parametrize("sid, resource, action, leaked", WIDENINGS)
+def test_a_widened_policy_is_a_leak_naming_the_role_and_the_statement(tmp_path, sid, resource, action, leaked):
+    copy = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, copy)
+    path = copy / "xy-0146-qa" / "service.json"
+    template = json.loads(path.read_text())
+    (policy,) = template["Resources"]["TaskRole"]["Properties"]["Policies"]
+    (statement,) = [s for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == sid]
+    statement["Resource"] = [{"Fn::Sub": resource}] if "${" in resource else resource
+    path.write_text(json.dumps(template))
+    world = World(copy)
+    (role,) = [r for r in isolation.roles(world).values() if r.where == "xy-0146-qa/service.json#TaskRole"]
+    found = isolation.leaks(role, "ab-0212-qa", world, isolation.resource_policies(world))
+    assert any(
+        leak.action == action and leak.resource.endswith(leaked) and leak.statements == (sid,) for leak in found
+    ), found
+    assert str(found[0]).startswith("xy-0146-qa/service.json#TaskRole may ")
+
+
+def test_the_concrete_world_is_one_account():
+    assert all(":%s:" % ACCOUNT in role.arn for role in ROLES.values())
