@@ -1,0 +1,99 @@
+"""2. API calls per promotion, per service and operation, with 0, 50, 500 other tenants present.
+
+For each population size, on a freshly reset endpoint: the shared tier, the dev
+snapshots, N other tenants (bench/population.py), then two promotions of
+environments/xy-0146-qa.env, each counted on its own (bench/child/sitecustomize.py counts
+every HTTP request of the stacker process, retries included):
+
+- first deploy: snapshot TS1 into the empty namespace;
+- replacement: snapshot TS2 over TS1 (new database, flip, TS1 retired with a final snapshot).
+
+Target: no operation's count grows with the number of other tenants.
+"""
+from collections import Counter
+
+from bench import calls, population, tenants
+from bench.harness import REPO_ROOT, stacker_build, timed
+from bench.results import Row, Section, Table
+
+ENV_FILE = REPO_ROOT / "environments" / "xy-0146-qa.env"
+PROMOTIONS = (("first", "first deploy (TS1 into an empty namespace)"),
+              ("replace", "replacement (TS2 over TS1, TS1 retired)"))
+
+
+def count_promotions(endpoint, workdir, size):
+    """({promotion: Counter of calls}, seconds spent seeding the other tenants)."""
+    endpoint.reset()
+    tenants.build_tier(endpoint)
+    tenants.seed_snapshots(endpoint, [ENV_FILE], tenants.TS1)
+    tenants.seed_snapshots(endpoint, [ENV_FILE], tenants.TS2)
+    seeding, _ = timed(population.populate, endpoint, size)
+    counts = {}
+    for promotion, timestamp in (("first", tenants.TS1), ("replace", tenants.TS2)):
+        calls_dir = workdir / ("calls-%d-%s" % (size, promotion))
+        calls_dir.mkdir()
+        stacker_build(endpoint.env, ENV_FILE, tenants.TENANT_CONFIG, "-e", "db_timestamp=%s" % timestamp,
+                      calls_dir=calls_dir)
+        counts[promotion] = calls.count_by_operation(calls.read_calls(calls_dir))
+    return counts, seeding
+
+
+def grown(counts_by_size, promotion):
+    """Operations whose count at a larger size exceeds their count at the smallest size."""
+    sizes = sorted(counts_by_size)
+    base = counts_by_size[sizes[0]][promotion]
+    return sorted(
+        operation
+        for size in sizes[1:]
+        for operation, count in counts_by_size[size][promotion].items()
+        if count > base.get(operation, 0)
+    )
+
+
+def measure(endpoint, workdir, sizes):
+    sizes = sorted(set(sizes))
+    counts_by_size, seeding = {}, {}
+    for size in sizes:
+        counts_by_size[size], seeding[size] = count_promotions(endpoint, workdir, size)
+    section = Section("api_calls", "2. API calls per promotion vs. other tenants in the account")
+    for promotion, label in PROMOTIONS:
+        totals = [sum(counts_by_size[size][promotion].values()) for size in sizes]
+        growing = sorted(set(grown(counts_by_size, promotion)))
+        section.rows.append(Row(
+            "api_calls.%s" % promotion,
+            "API calls, %s, with %s other tenants" % (label, " / ".join(map(str, sizes))),
+            " / ".join(map(str, totals)),
+            "flat: no operation grows" if not growing else "GROWS: %s" % ", ".join(growing),
+            ok=not growing,
+        ))
+    section.rows.append(Row(
+        "api_calls.seeding", "seeding the other tenants (set-up, not a promotion)",
+        " / ".join("%.1f s" % seeding[size] for size in sizes),
+        "for %s other tenants: 3 stacks, 1 database, 3 parameters each" % " / ".join(map(str, sizes)),
+    ))
+    section.tables.append(per_operation_table(counts_by_size, sizes))
+    section.notes = [
+        "Counted with botocore's before-send event in the stacker process (every HTTP request, retries "
+        "included); other tenants are seeded through the API, each with stacks <ns>-base, <ns>-db-<ts>, "
+        "<ns>-service, a database (with the automated snapshot the endpoint makes) and parameters under /<ns>/db/.",
+        "Polling is at 0 s against an endpoint that completes every stack and rollout at once, so the wait "
+        "loops poll once; against AWS they poll every 15 s (hooks) / 30 s (stacker) until done.",
+    ]
+    return section
+
+
+def per_operation_table(counts_by_size, sizes):
+    operations = sorted(set().union(*(
+        counts_by_size[size][promotion] for size in sizes for promotion, _ in PROMOTIONS)))
+    header = ("operation",) + tuple(
+        "%s @%d" % (promotion, size) for promotion, _ in PROMOTIONS for size in sizes)
+    rows = []
+    for operation in operations:
+        rows.append((operation,) + tuple(
+            str(counts_by_size[size][promotion].get(operation, 0)) for promotion, _ in PROMOTIONS for size in sizes))
+    totals = Counter()
+    for promotion, _ in PROMOTIONS:
+        for size in sizes:
+            totals[(promotion, size)] = sum(counts_by_size[size][promotion].values())
+    rows.append(("total",) + tuple(str(totals[(p, s)]) for p, _ in PROMOTIONS for s in sizes))
+    return Table("API calls per promotion, by operation (columns: promotion @ other tenants)", header, tuple(rows))
