@@ -4,12 +4,14 @@ Each run starts from a freshly reset endpoint with the shared tier common-nonpro
 and every tenant's dev snapshot taken (set-up, not timed); N env files bt-0001-qa ...
 are then deployed with
 
-    tenantstack deploy --fleet <env files> --parallel P --json --log-dir DIR
+    tenantstack deploy --fleet <env files> --parallel P --max-api-rate BUDGET --json --log-dir DIR
 
-timed from start to exit. Every process of the fleet (the CLI, each stacker) counts its
-API requests (bench/child/sitecustomize.py): the peak rate is the most requests in any
-1-second window across all of them, and must stay under the budget (--api-budget).
-Rounds alternate --parallel 1, --parallel 8, ...
+timed from start to exit. BUDGET is the bench's --api-budget: the fleet splits it over
+its stacker processes (hooks/api_rate.py, docs/deploy.md). Every process of the fleet
+(the CLI, each stacker) counts its API requests (bench/child/sitecustomize.py), on its
+own, after the ceiling has let the request go: the peak rate is the most requests in any
+1-second window across all of them, and must stay within the budget. Rounds alternate
+--parallel 1, --parallel 8, ...
 """
 import json
 import os
@@ -80,14 +82,15 @@ def stop_fleet(process):
     process.wait()
 
 
-def deploy_fleet(endpoint, workdir, env_paths, parallel, label):
-    """Run one fleet rollout; a FleetRun. Raises BenchError naming every tenant that failed."""
+def deploy_fleet(endpoint, workdir, env_paths, parallel, label, budget):
+    """Run one fleet rollout under `budget` calls/s; a FleetRun. Raises BenchError naming every tenant that failed."""
     run_dir = workdir / label
     calls_dir, log_dir = run_dir / "calls", run_dir / "logs"
     calls_dir.mkdir(parents=True)
     rusage_file = run_dir / "ru_maxrss"
     command = [sys.executable, "-c", rss.RUSAGE_PROBE, str(rusage_file), TENANTSTACK, "deploy", "--fleet",
-               *map(str, env_paths), "--parallel", str(parallel), "--json", "--log-dir", str(log_dir)]
+               *map(str, env_paths), "--parallel", str(parallel), "--max-api-rate", repr(float(budget)), "--json",
+               "--log-dir", str(log_dir)]
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=str(REPO_ROOT), env=child_env(endpoint.env, calls_dir),
                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -127,20 +130,20 @@ def failed_tenants(json_text, stderr_text):
 
 
 class Fleet:
-    def __init__(self, endpoint, workdir, size):
-        self.endpoint, self.workdir, self.size = endpoint, workdir, size
+    def __init__(self, endpoint, workdir, size, budget):
+        self.endpoint, self.workdir, self.size, self.budget = endpoint, workdir, size, budget
         self.runs = {SERIAL: [], PARALLEL: []}
 
     def measure(self, parallel, round_number):
         paths = prepare(self.endpoint, self.workdir, self.size)
         run = deploy_fleet(self.endpoint, self.workdir, paths, parallel,
-                           "fleet-%d-p%d-r%d" % (self.size, parallel, round_number))
+                           "fleet-%d-p%d-r%d" % (self.size, parallel, round_number), self.budget)
         self.runs[parallel].append(run)
         return run.seconds
 
 
 def measure(endpoint, workdir, size, runs, budget):
-    fleet = Fleet(endpoint, workdir, size)
+    fleet = Fleet(endpoint, workdir, size, budget)
     times = interleave(runs, serial=lambda r: fleet.measure(SERIAL, r), parallel=lambda r: fleet.measure(PARALLEL, r))
     serial, parallel = Stats.of(times["serial"]), Stats.of(times["parallel"])
     ratio = serial.ratio(parallel)
@@ -160,14 +163,19 @@ def measure(endpoint, workdir, size, runs, budget):
             "per-round ratio; min %.2fx, max %.2fx" % (ratio.min, ratio.max)),
         Row("fleet.peak_rate", "peak API call rate, any 1 s window, all fleet processes",
             "%d calls/s" % worst.peak_rate,
-            "budget %g calls/s (--api-budget); at --parallel %d; busiest: %s"
-            % (budget, worst.parallel, ", ".join("%s %d/s" % item for item in by_service[:3])),
+            "budget %g calls/s (--api-budget = the fleet's --max-api-rate, %g/s per stacker at --parallel %d); "
+            "at --parallel %d; busiest: %s"
+            % (budget, budget / PARALLEL, PARALLEL, worst.parallel,
+               ", ".join("%s %d/s" % item for item in by_service[:3])),
             ok=worst.peak_rate <= budget),
     ]
     section.notes = [
         "Each round: reset endpoint, common-nonprod built, %d env files bt-0001-%s ... with their dev "
-        "snapshots (not timed); then `tenantstack deploy --fleet ... --parallel P --json` timed to its exit."
-        % (size, FLEET_ENVIRONMENT),
+        "snapshots (not timed); then `tenantstack deploy --fleet ... --parallel P --max-api-rate %g --json` timed "
+        "to its exit." % (size, FLEET_ENVIRONMENT, budget),
+        "The fleet gives each stacker process budget / P calls per second as its own ceiling (requests at "
+        "least P / (0.99 x budget) s apart, none saved up); the bench counts every request of every process "
+        "on its own, after the ceiling let it go.",
         "The local endpoint answers in milliseconds and completes stacks at once, so call rates here are an "
         "upper bound of what the same fleet sends to AWS, where waits between polls stretch the same calls "
         "over minutes.",

@@ -11,9 +11,9 @@ from bench.rss import INTERVAL_SECONDS, mebibytes
 from bench.results import Row, Section
 
 
-def measure(endpoint, workdir, size):
+def measure(endpoint, workdir, size, budget):
     paths = fleet.prepare(endpoint, workdir, size)
-    run = fleet.deploy_fleet(endpoint, workdir, paths, fleet.PARALLEL, "memory-%d" % size)
+    run = fleet.deploy_fleet(endpoint, workdir, paths, fleet.PARALLEL, "memory-%d" % size, budget)
     section = Section("memory", "5. Memory of a fleet rollout")
     section.rows = [
         Row("memory.tree", "peak RSS, fleet of %d tenants (--parallel %d), whole process tree"
@@ -25,7 +25,7 @@ def measure(endpoint, workdir, size):
             "getrusage(RUSAGE_CHILDREN) ru_maxrss (exact); sampled: %.0f MiB"
             % mebibytes(run.peak_single_sampled_bytes)),
         Row("memory.wall", "wall time of that rollout", "%.1f s" % run.seconds,
-            "%d API calls, peak %d calls/s" % (len(run.calls), run.peak_rate)),
+            "%d API calls, peak %d calls/s (--max-api-rate %g)" % (len(run.calls), run.peak_rate, budget)),
     ]
     section.notes = [
         "Same set-up as the fleet rollout (reset, tier, %d env files and snapshots, not part of the rollout)."

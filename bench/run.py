@@ -15,6 +15,8 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 from local_endpoint import EndpointError  # scripts/, on sys.path by bench/__init__.py
 
+from hooks import fleet as hooks_fleet
+
 from bench import api_calls, fleet, memory, overhead, rendering, report
 from bench.harness import REPO_ROOT, BenchError, Endpoint, load_average, machine_details, workspace
 
@@ -26,8 +28,9 @@ DEFAULT_OUTPUT = REPO_ROOT / "docs" / "performance.md"
 # transactions per second by default (its standard throughput), ECS refills its service-read
 # bucket at 20 per second (burst 50), and CloudFormation publishes no rate but throttles its
 # describe calls at a few per second. A fleet that keeps ALL its calls under the lowest of the
-# documented burst rates never waits on any of them; 40 is SSM's documented standard throughput.
-DEFAULT_API_BUDGET = 40.0
+# documented burst rates never waits on any of them; 40 is SSM's documented standard throughput,
+# and the default of `tenantstack deploy --fleet --max-api-rate`, which the bench passes it to.
+DEFAULT_API_BUDGET = hooks_fleet.DEFAULT_MAX_API_RATE
 SMOKE = dict(runs=1, render_runs=1, render_sample=2, sizes=[1], tenants=2, fleet_size=1, memory_fleet=1)
 
 logger = logging.getLogger("bench")
@@ -89,7 +92,8 @@ def build_parser():
     parser.add_argument("--fleet-runs", type=positive, default=1, help="rounds of the fleet comparison (default 1)")
     parser.add_argument("--memory-fleet", type=positive, default=50, help="tenants in the memory rollout (default 50)")
     parser.add_argument("--api-budget", type=budget, default=DEFAULT_API_BUDGET, metavar="CALLS/S",
-                        help="the fleet's peak API calls in any 1 s must stay under this (default %g)"
+                        help="the fleets' API call budget, passed as --max-api-rate; their peak calls in any 1 s "
+                        "must stay within it (default %g)"
                         % DEFAULT_API_BUDGET)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, to check the bench itself runs")
     parser.add_argument("--only", type=only, metavar="NAME[,NAME]",
@@ -118,7 +122,7 @@ def run_all(args, workdir):
             "api_calls": lambda: api_calls.measure(endpoint, workdir, args.sizes),
             "rendering": lambda: rendering.measure(workdir, args.tenants, args.render_sample, args.render_runs),
             "fleet": lambda: fleet.measure(endpoint, workdir, args.fleet_size, args.fleet_runs, args.api_budget),
-            "memory": lambda: memory.measure(endpoint, workdir, args.memory_fleet),
+            "memory": lambda: memory.measure(endpoint, workdir, args.memory_fleet, args.api_budget),
         }
         for name in MEASUREMENTS:
             if name in wanted:

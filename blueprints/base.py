@@ -65,7 +65,11 @@ class TenantstackBlueprint(Blueprint):
         # so each blueprint describes itself.
         self.template.set_description("%s (%s)" % (self.DESCRIPTION, self.namespace))
         self.build(variables)
-        tag_resources(self.template, naming.tags(self.namespace))
+        tag_resources(self.template, self.resource_tags())
+
+    def resource_tags(self):
+        """The tags every resource of this stack carries."""
+        return naming.tags(self.namespace)
 
     def render_template(self):
         """stacker's rendering, adapted to the local endpoint's gaps when (only when) its switch is on."""

@@ -5,8 +5,10 @@ restored from and its SSM registration are baked into the template from `hooks.n
 so reviewers read in the rendered JSON exactly which data a deploy brings up, and old
 and new databases of one namespace run side by side during a deploy.
 
-The instance is MySQL restored from `<source-namespace>-<timestamp>`; engine version,
-master user name and storage come from the snapshot. A restore would also inherit the
+The instance is MySQL restored from the tenant's own snapshot `<namespace>-<timestamp>`
+(naming.restore_snapshot_id), which the pre_build hook `hooks.tier_copy` makes from the
+source snapshot `<source-namespace>-<timestamp>` under the tier's KMS key; engine version,
+master user name, storage and encryption come from that snapshot. A restore would also inherit the
 source database's password, so MasterUserPassword is a dynamic reference to the
 namespace's own secret (`hooks.credentials` creates it before the stacks): CloudFormation
 resolves it at deploy time and sets it right after the restore, before the stack
@@ -27,16 +29,17 @@ touching data.
 
 Encryption and transport: the instance is encrypted with the tier's customer-managed
 KMS key and uses the tier's parameter group, which requires TLS
-(require_secure_transport=1); both come from the tier stack as parameters. Note what
-AWS does on a restore: RestoreDBInstanceFromDBSnapshot has no KMS key argument, so the
-instance inherits the key of its snapshot, and a snapshot under another key (or none)
-is re-encrypted only by copying it with the tier key first (CopyDBSnapshot --kms-key-id).
-The template's KmsKeyId states the key every tenant database of the tier must have; a
-promotion must restore from a snapshot under that key (the copy step is not in the
-pipeline yet: docs/security.md, "Encryption at rest, a caveat").
+(require_secure_transport=1; the group comes from the tier stack as a parameter). On a
+restore AWS takes the key from the snapshot: RestoreDBInstanceFromDBSnapshot has no KMS
+key argument, and CloudFormation documents KmsKeyId as not to be set together with
+DBSnapshotIdentifier. So the template sets StorageEncrypted and no KmsKeyId, and always
+restores from `<namespace>-<timestamp>`, which `hooks.tier_copy` guarantees is under the
+tier key before the stack is built (docs/pipeline.md, "The tenant's snapshot copy"). The
+rule does not depend on any key, so the template still renders offline.
 
 The stack registers its database in SSM at `/<namespace>/db/databases/<timestamp>`
-as a compact JSON object (instance_id, stack, snapshot, endpoint, port; all strings),
+as a compact JSON object (instance_id, stack, snapshot: what it restores from, source:
+the source snapshot, endpoint, port; all strings),
 so the pipeline lists a namespace's databases with one GetParametersByPath call.
 """
 import json
@@ -54,7 +57,6 @@ DATABASE_REGISTRATION = "DatabaseRegistration"
 
 ENGINE = "mysql"
 MYSQL_PORT = 3306
-KMS_KEY_ARN_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$"
 # A database opens no connection of its own: its security group allows no egress. (A
 # group without egress rules gets allow-all; one rule to loopback leaves nothing open.)
 NO_EGRESS = "127.0.0.1/32"
@@ -105,12 +107,6 @@ class TenantDatabase(TenantstackBlueprint):
             "type": EC2SecurityGroupId,
             "description": "The namespace's service security group (base stack); the only source admitted",
         },
-        "KmsKeyArn": {
-            "type": CFNString,
-            "description": "The tier's KMS key for databases (output DatabaseKeyArn of the tier stack)",
-            "allowed_pattern": KMS_KEY_ARN_PATTERN,
-            "constraint_description": "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)",
-        },
         "ParameterGroupName": {
             "type": CFNString,
             "description": "The tier's MySQL parameter group requiring TLS (output DatabaseParameterGroupName)",
@@ -137,7 +133,8 @@ class TenantDatabase(TenantstackBlueprint):
 
     def build(self, variables):
         self.instance_id = naming.db_instance_id(self.namespace, self.timestamp)
-        self.snapshot = naming.snapshot_id(self.source_namespace, self.timestamp)
+        self.source_snapshot = naming.snapshot_id(self.source_namespace, self.timestamp)
+        self.snapshot = naming.restore_snapshot_id(self.namespace, self.timestamp)
         self.subnet_group()
         self.security_group()
         self.database()
@@ -192,8 +189,7 @@ class TenantDatabase(TenantstackBlueprint):
                 VPCSecurityGroups=[GetAtt(DATABASE_SECURITY_GROUP, "GroupId")],
                 DBParameterGroupName=Ref("ParameterGroupName"),
                 PubliclyAccessible=False,
-                StorageEncrypted=True,
-                KmsKeyId=Ref("KmsKeyArn"),
+                StorageEncrypted=True,  # under the tier key: the snapshot's (hooks.tier_copy)
                 DeletionProtection=True,
                 BackupRetentionPeriod=Ref("BackupRetentionDays"),
                 CopyTagsToSnapshot=True,
@@ -211,6 +207,7 @@ class TenantDatabase(TenantstackBlueprint):
             "instance_id": self.instance_id,
             "stack": naming.db_stack_name(self.namespace, self.timestamp),
             "snapshot": self.snapshot,
+            "source": self.source_snapshot,
             "endpoint": "${EndpointAddress}",
             "port": "${EndpointPort}",
         }
@@ -226,7 +223,13 @@ class TenantDatabase(TenantstackBlueprint):
                 DATABASE_REGISTRATION,
                 Name=naming.ssm_database_parameter(self.namespace, self.timestamp),
                 Type="String",
-                Description="Registers database %s (from snapshot %s)" % (self.instance_id, self.snapshot),
+                Description=self.registration_description(),
                 Value=value,
             )
         )
+
+    def registration_description(self):
+        if self.snapshot == self.source_snapshot:
+            return "Registers database %s (from snapshot %s)" % (self.instance_id, self.snapshot)
+        return "Registers database %s (from snapshot %s, a copy of %s)" % (
+            self.instance_id, self.snapshot, self.source_snapshot)

@@ -7,7 +7,8 @@ log groups, each named by the namespace in its ARN or, where AWS names the resou
 itself (security groups, target groups, listener rules), required to carry the tag
 Namespace=<namespace> (aws:RequestTag on create, aws:ResourceTag after). Read-only
 beyond it: the tier's stacks (their outputs feed the tenant's parameters), the source
-namespace's snapshots (the data to promote), the pipeline's source artifact.
+namespace's snapshots (the data to promote, copied under the tier key as the namespace's
+own snapshots <namespace>-<timestamp>: hooks.tier_copy), the pipeline's source artifact.
 
 `Resource: "*"` remains only for actions that have no resource-level scoping (IAM
 accepts only "*" for them): the EC2, ELB and ECS describe calls,
@@ -131,16 +132,17 @@ def deploy_policies(namespace, source_namespace, parameters):
     namespace ("database_key") and of its source ("source_database_key").
 
     {part: document} for the parts "stacks" (stacks, ECS service, service roles, log
-    groups), "network" (security groups, target group, listener rule) and "data"
-    (parameters, secret, databases, keys, the build's own needs). Together they exceed
+    groups), "network" (security groups, target group, listener rule; and the build's own
+    needs: its logs, artifacts and key) and "data" (parameters, secret, databases,
+    snapshots, keys). Together they exceed
     what a role's inline policies may hold (10,240 characters); each fits a managed
     policy (6,144) with room to grow.
     """
     ns, source = naming.parse_namespace(str(namespace)), naming.parse_namespace(str(source_namespace))
     return {
         "stacks": document(*(stack_statements(ns) + service_statements(ns))),
-        "network": document(*network_statements(ns)),
-        "data": document(*(data_statements(ns, source, parameters) + build_statements(ns, parameters))),
+        "network": document(*(network_statements(ns) + build_statements(ns, parameters))),
+        "data": document(*data_statements(ns, source, parameters)),
     }
 
 
@@ -162,6 +164,8 @@ def stack_statements(ns):
 def data_statements(ns, source, parameters):
     databases = naming.db_identifier_prefix(ns) + "*"
     keys = [Ref(parameters["database_key"]), Ref(parameters["source_database_key"])]
+    source_snapshots = Sub(arn("rds", "snapshot:%s" % naming.source_snapshot_pattern(source)))
+    own_snapshots = Sub(arn("rds", "snapshot:%s" % naming.restore_snapshot_pattern(ns)))
     return [
         statement(
             "ManageNamespaceParameters", PARAMETER_ACTIONS, [Sub(arn("ssm", naming.ssm_parameters_arn_resource(ns)))]
@@ -170,20 +174,28 @@ def data_statements(ns, source, parameters):
             "ManageNamespaceSecret", SECRET_ACTIONS,
             [Sub(arn("secretsmanager", "secret:%s*" % naming.secret_name_prefix(ns)))],
         ),
-        statement(
+        statement(  # snapshots: final ones <ns>-db-*, and the restore copies <ns>-<ts> (hooks.tier_copy)
             "ManageNamespaceDatabases", DATABASE_ACTIONS,
-            [Sub(arn("rds", "%s:%s" % (kind, databases))) for kind in ("db", "snapshot", "subgrp")],
+            [Sub(arn("rds", "%s:%s" % (kind, databases))) for kind in ("db", "snapshot", "subgrp")] + [own_snapshots],
         ),
         statement(
-            "RestoreFromSourceSnapshots", ["rds:RestoreDBInstanceFromDBSnapshot"],
+            "RestoreFromOwnSnapshots", ["rds:RestoreDBInstanceFromDBSnapshot"],
             [Sub(arn("rds", "%s:%s" % (kind, databases))) for kind in ("db", "subgrp")]
-            + [Sub(arn("rds", "snapshot:%s" % naming.source_snapshot_pattern(source))),
+            + [own_snapshots,
                Sub(arn("rds", "pg:%s-*" % naming.tier_stack_name(ns.shared_namespace))),
                Sub(arn("rds", "og:default:mysql-8-0"))],
         ),
+        statement("ReadSourceSnapshots", SOURCE_SNAPSHOT_ACTIONS, [source_snapshots]),
+        # IAM cannot tell a copy's source from its target, so both patterns are listed; every
+        # copy must carry Namespace=<namespace>, and hooks.snapshots refuses as a source any
+        # snapshot whose Namespace tag names another namespace.
         statement(
-            "ReadSourceSnapshots", SOURCE_SNAPSHOT_ACTIONS,
-            [Sub(arn("rds", "snapshot:%s" % naming.source_snapshot_pattern(source)))],
+            "CopySourceSnapshotsUnderTierKey", ["rds:CopyDBSnapshot"], [source_snapshots, own_snapshots],
+            condition=tag_is(ns, "aws:RequestTag/Namespace"),
+        ),
+        statement(
+            "DeleteOwnSnapshotCopies", ["rds:DeleteDBSnapshot"], [own_snapshots],
+            condition={"Null": {"aws:ResourceTag/%s" % naming.COPIED_FROM_TAG: "false"}},
         ),
         statement("DescribeNamespaceDatabases", ["rds:DescribeDBInstances"], [Sub(arn("rds", "db:%s" % databases))]),
         statement(

@@ -4,7 +4,7 @@ A project is no tenant namespace: its stacks hold what all of the project's name
 share in delivery (artifact bucket and key, pipeline). Resources carry the project's tags
 (hooks.naming.project_tags): Customer, Project, Environment "delivery", Namespace <project>.
 """
-from blueprints.base import TenantstackBlueprint, tag_resources
+from blueprints.base import TenantstackBlueprint
 from hooks import naming
 
 
@@ -19,10 +19,5 @@ class ProjectBlueprint(TenantstackBlueprint):
         except naming.NamingError as error:
             self.fail("Namespace", value, error.rule)
 
-    def create_template(self):
-        variables = self.get_variables()
-        self.namespace = self.parse_namespace(variables["Namespace"])
-        self.validate(variables)
-        self.template.set_description("%s (%s)" % (self.DESCRIPTION, self.namespace))
-        self.build(variables)
-        tag_resources(self.template, naming.project_tags(self.namespace))
+    def resource_tags(self):
+        return naming.project_tags(self.namespace)

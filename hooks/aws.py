@@ -14,7 +14,17 @@ answers the first N (default 1) requests of those operations, per client, the wa
 throttles (HTTP 400, ThrottlingException / Throttling) without sending them; the retry
 mode then retries them like real throttling. It proves throttling slows a run down
 instead of failing it.
+
+Sessions: each thread gets one boto3 session per AWS environment, reused by every client
+it makes (a new session parses botocore's JSON models again: about 0.1 s each). The key is
+the thread and a fingerprint of the os.environ entries that shape a session and its
+clients (every AWS_* variable: region, profile, endpoint, credentials, retry mode), so a
+changed environment never gets a stale session. Per thread, because a boto3 session is
+not thread-safe for making clients (the fleet cleans up failed deploys in threads).
+Clients are not cached: each call makes a new one, with its own drills (above). Every
+session is attached to hooks/api_rate.py's ceiling (none unless a parent set one).
 """
+import hashlib
 import os
 import threading
 
@@ -22,6 +32,8 @@ import boto3
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from hooks import api_rate
 
 RETRY_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10})
 FAULTS_VARIABLE = "TENANTSTACK_FAIL_CALLS"
@@ -111,8 +123,32 @@ def _throttle(protocol, count):
     return handler
 
 
+_THREAD = threading.local()  # .session: (fingerprint, boto3 session) of this thread's last environment
+
+
+def environment_fingerprint(environ=None):
+    """A digest of the AWS_* variables of `environ` (os.environ): equal environments, equal digests."""
+    environ = os.environ if environ is None else environ
+    digest = hashlib.sha256()
+    for key in sorted(key for key in environ if key.startswith("AWS_")):
+        digest.update(("%s=%s\0" % (key, environ[key])).encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def session():
+    """This thread's boto3 session for the current AWS environment: made on first use, then reused."""
+    fingerprint = environment_fingerprint()
+    cached = getattr(_THREAD, "session", None)
+    if cached is None or cached[0] != fingerprint:
+        made = boto3.session.Session()
+        api_rate.attach(made.events)  # held to the process's API rate ceiling, if one is installed
+        cached = _THREAD.session = (fingerprint, made)
+    return cached[1]
+
+
 def client(service, region=None):
-    made = boto3.session.Session(region_name=region).client(service, config=RETRY_CONFIG)
+    """A new client of this thread's session (region: else the environment's), with the drills above."""
+    made = session().client(service, region_name=region, config=RETRY_CONFIG)
     service_id = made.meta.service_model.service_id.hyphenize()
     for fault_service, operation, value in injected_faults():
         if fault_service == service:

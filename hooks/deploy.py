@@ -8,7 +8,8 @@
    AWS call: a bad one ends here with exit code 2 and nothing started.
 2. stacker runs as a child process (hooks/stacker_outcome.py: the stacker script next to
    this Python, in a process of its own) with its output streamed to `output`, adaptive
-   AWS retries unless the environment chose otherwise, and leaves a small JSON outcome:
+   AWS retries unless the environment chose otherwise, its API rate ceiling if the caller
+   gave one (`max_api_rate`, hooks/api_rate.py), and leaves a small JSON outcome:
    the class of the error a hook raised decides the exit code, not stacker's text.
 3. stacker 1.7.2 skips every post_build hook once a stack fails, so a run that failed
    while holding the namespace's deploy lock leaves the lock, maybe a new database that
@@ -33,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from hooks import child_process, deploy_recovery, errors, lock_rules, naming, settings, stacker_outcome
+from hooks import api_rate, child_process, deploy_recovery, errors, lock_rules, naming, settings, stacker_outcome
 from hooks.child_process import Cancel
 
 OK, BAD_INPUT, LOCK_HELD, DEPLOY_FAILED = (
@@ -196,11 +197,15 @@ def child_command(prepared, outcome_path, executable=None):
     return command + list(prepared.stacker_args) + [prepared.env_file, str(TENANT_CONFIG)]
 
 
-def child_environment(environ):
-    """The caller's environment, with adaptive retries unless it chose otherwise."""
+def child_environment(environ, max_api_rate=None):
+    """The caller's environment, with adaptive retries unless it chose otherwise, and the
+    child's API rate ceiling (hooks/api_rate.py; None: none, whatever the caller's environment says)."""
     env = dict(environ)
     for key, value in RETRY_DEFAULTS.items():
         env.setdefault(key, value)
+    env.pop(api_rate.RATE_VARIABLE, None)
+    if max_api_rate:
+        env[api_rate.RATE_VARIABLE] = repr(float(max_api_rate))
     return env
 
 
@@ -224,8 +229,11 @@ def exit_code_of(outcome, returncode):
 # --- running ---------------------------------------------------------------------------------
 
 
-def deploy(env_file, overrides=None, stacker_args=(), output=None, cancel=None, environ=None):
-    """Run one promotion; a DeployResult, never an exception for an expected failure."""
+def deploy(env_file, overrides=None, stacker_args=(), output=None, cancel=None, environ=None, max_api_rate=None):
+    """Run one promotion; a DeployResult, never an exception for an expected failure.
+
+    `max_api_rate`: the stacker child's ceiling of AWS requests per second (None: none).
+    """
     output = output or sys.stderr
     started = time.monotonic()
     try:
@@ -237,7 +245,7 @@ def deploy(env_file, overrides=None, stacker_args=(), output=None, cancel=None, 
     workdir = tempfile.mkdtemp(prefix="tenantstack-deploy-")
     try:
         outcome_path = os.path.join(workdir, "outcome.json")
-        env = child_environment(environ)
+        env = child_environment(environ, max_api_rate)
         command = child_command(prepared, outcome_path)
         returncode, pid, interrupted = child_process.run(command, env, output, cancel or Cancel(), PACKAGE_ROOT)
         outcome = read_outcome(outcome_path)

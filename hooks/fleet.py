@@ -9,6 +9,10 @@
 - Each deploy is its own stacker process (deploy.deploy) with its output in
   <log_dir>/<namespace>.log; at most `parallel` run at once. One tenant's failure does not
   stop the others. Throttling by AWS is retried (adaptive retries in every process).
+- API rate budget (`max_api_rate`, calls per second, None: none): each deploy's stacker gets
+  an equal share, budget / the deploys that run at once (child_rate), as its process-wide
+  ceiling (hooks/api_rate.py); the clean-up of a failed deploy runs in this process, in
+  that deploy's slot after its stacker ended, under one ceiling of the same share.
 - Cancel: `cancel.terminate` (the first Ctrl-C) starts no new deploy and asks the running
   ones to stop at their next stack boundary; each is then cleaned up by deploy.deploy
   (lock released, leftovers retired). `cancel.kill` (the second Ctrl-C) kills them.
@@ -26,7 +30,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Optional
 
-from hooks import deploy, errors
+from hooks import api_rate, deploy, errors
 
 OK, BAD_INPUT, LOCK_HELD, DEPLOY_FAILED = deploy.OK, deploy.BAD_INPUT, deploy.LOCK_HELD, deploy.DEPLOY_FAILED
 INTERRUPTED = 130
@@ -36,6 +40,10 @@ RESULTS = ("ok", "failed", "bad-input", "lock-held", SKIPPED)
 # Worst first: the fleet's exit code is the first of these any tenant has.
 EXIT_PRECEDENCE = (DEPLOY_FAILED, BAD_INPUT, LOCK_HELD)
 PARALLEL_RANGE = (1, 32)
+# The default budget of a fleet's AWS requests per second, all its processes together:
+# SSM Parameter Store's standard throughput (40 GetParameter* per second, per account and
+# Region), the lowest documented rate the promotion leans on (docs/deploy.md).
+DEFAULT_MAX_API_RATE = 40.0
 TICK_SECONDS = 1.0
 
 
@@ -60,6 +68,7 @@ class FleetSummary:
     started_at: datetime.datetime
     seconds: float
     interrupted: bool
+    max_api_rate: Optional[float] = None  # the budget, calls per second; None: none
 
     @property
     def exit_code(self):
@@ -78,6 +87,21 @@ def check_parallel(value):
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise errors.BadInput("--parallel %r is invalid: expected a whole number from %d to %d" % (value, low, high))
     return value
+
+
+def check_max_api_rate(value):
+    """--max-api-rate as calls per second, None for 0 (no limit); BadInput naming the value and the rule."""
+    try:
+        return api_rate.parse_rate(value, "--max-api-rate")
+    except ValueError as error:
+        raise errors.BadInput(str(error)) from None
+
+
+def child_rate(max_api_rate, parallel, tenants):
+    """One deploy's share of the budget: split over the deploys that run at once; None without a budget."""
+    if not max_api_rate:
+        return None
+    return max_api_rate / max(1, min(parallel, tenants))
 
 
 def check_fleet(env_files, read=deploy.prepare):
@@ -169,6 +193,7 @@ def summary_json(summary):
         "exit_code": summary.exit_code,
         "interrupted": summary.interrupted,
         "parallel": summary.parallel,
+        "max_api_rate": summary.max_api_rate,
         "log_dir": str(summary.log_dir),
         "started_at": summary.started_at.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "seconds": round(summary.seconds, 1),
@@ -188,9 +213,13 @@ def prepare_log_dir(log_dir):
     return Path(log_dir).resolve()
 
 
-def run_fleet(prepared, parallel, log_dir, progress, cancel=None, run_deploy=deploy.deploy):
-    """Deploy every Prepared, `parallel` at a time; a FleetSummary (never raises for a tenant)."""
+def run_fleet(prepared, parallel, log_dir, progress, cancel=None, run_deploy=deploy.deploy, max_api_rate=None):
+    """Deploy every Prepared, `parallel` at a time; a FleetSummary (never raises for a tenant).
+
+    `max_api_rate`: the fleet's budget of AWS requests per second, all processes together (None: none).
+    """
     parallel = check_parallel(parallel)
+    share = child_rate(max_api_rate, parallel, len(prepared))
     log_dir = prepare_log_dir(log_dir)
     cancel = cancel or deploy.Cancel()
     started_at, started = datetime.datetime.now(datetime.timezone.utc), time.monotonic()
@@ -209,7 +238,8 @@ def run_fleet(prepared, parallel, log_dir, progress, cancel=None, run_deploy=dep
                 log.write("=== tenantstack deploy %s (%s) ===\n" % (item.namespace, item.env_file))
                 log.flush()
                 result = run_deploy(item.env_file, overrides=dict(item.overrides) or None,
-                                    stacker_args=item.stacker_args, output=log, cancel=cancel)
+                                    stacker_args=item.stacker_args, output=log, cancel=cancel,
+                                    max_api_rate=share)
         except OSError as error:  # the log or the child could not be created: this tenant fails, not the fleet
             result = deploy.DeployResult(item.env_file, item.namespace, DEPLOY_FAILED,
                                          "could not run the deploy: %s" % error, time.monotonic() - began,
@@ -219,7 +249,9 @@ def run_fleet(prepared, parallel, log_dir, progress, cancel=None, run_deploy=dep
         progress.finished(item, result)
 
     interrupted = False
-    with concurrent.futures.ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="fleet") as pool:
+    # A failed deploy's clean-up runs in its slot once its stacker has ended: under the slot's share.
+    with api_rate.limited(share), concurrent.futures.ThreadPoolExecutor(max_workers=parallel,
+                                                                         thread_name_prefix="fleet") as pool:
         futures = [pool.submit(one, item) for item in prepared]
         while True:
             try:
@@ -242,6 +274,6 @@ def run_fleet(prepared, parallel, log_dir, progress, cancel=None, run_deploy=dep
                     )
     outcomes = tuple(Outcome(item, log_file(log_dir, item), slots[item.namespace]) for item in prepared)
     summary = FleetSummary(outcomes, parallel, log_dir, started_at, time.monotonic() - started,
-                           interrupted or cancel.terminate.is_set())
+                           interrupted or cancel.terminate.is_set(), max_api_rate or None)
     progress.close(summary)
     return summary

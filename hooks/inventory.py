@@ -8,7 +8,10 @@ an identifier, and nothing lists the whole account.
 
     GetParametersByPath  /<ns>/db/databases/       databases that registered themselves
     GetResources         tag Namespace=<ns>,       leftovers that never registered, or whose
-                         rds:db + stack            registration went with a half-deleted stack
+                         rds:db + stack            registration went with a half-deleted stack,
+                         + rds:snapshot            and restore copies <ns>-<ts> (tag CopiedFrom,
+                                                   hooks.tier_copy) whose database never came to be
+    DescribeDBSnapshots  one per such copy         only a copy with no database at all
     DescribeDBInstances  one per instance id       only the ids found above
     DescribeStacks       one per stack name        only the names found above
 
@@ -22,7 +25,7 @@ from it (its registration still finds it once the stack completes), and a delete
 may linger in it (the describe calls then report it absent).
 """
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Optional
 
@@ -33,7 +36,7 @@ from hooks import aws, endpoint_quirks, naming
 logger = logging.getLogger(__name__)
 
 FIRST_DEPLOYMENT_BEHAVIOUR = "ecs-deployment-per-task-definition"
-RESOURCE_TYPES = ("rds:db", "cloudformation:stack")
+RESOURCE_TYPES = ("rds:db", "rds:snapshot", "cloudformation:stack")
 
 
 @dataclass(frozen=True)
@@ -46,10 +49,12 @@ class Database:
     registered: bool  # its registration parameter /<ns>/db/databases/<timestamp> exists
     instance_status: Optional[str]  # None: no DB instance
     stack_status: Optional[str]  # None: no stack
+    restore_copy: bool = False  # its restore snapshot <ns>-<timestamp> (hooks.tier_copy) exists, with no database
 
     @property
     def exists(self):
-        return self.registered or self.instance_status is not None or self.stack_status is not None
+        return (self.registered or self.instance_status is not None or self.stack_status is not None
+                or self.restore_copy)
 
 
 @dataclass(frozen=True)
@@ -67,8 +72,8 @@ def discover(ssm, tagging, rds, cfn, namespace):
     """Every database of `namespace` that has a registration, an instance or a stack."""
     namespace = naming.parse_namespace(namespace).name
     registered = _registered_timestamps(ssm, namespace)
-    tagged = _tagged_timestamps(tagging, namespace)
-    timestamps = sorted(registered | tagged)
+    tagged, copies = _tagged_timestamps(tagging, namespace)
+    timestamps = sorted(registered | tagged | copies)
     instances = describe_instances(rds, [naming.db_instance_id(namespace, ts) for ts in timestamps])
     databases = []
     for timestamp in timestamps:
@@ -82,6 +87,8 @@ def discover(ssm, tagging, rds, cfn, namespace):
             instance_status=instances[instance_id]["DBInstanceStatus"] if instance_id in instances else None,
             stack_status=stack_status(cfn, stack),
         )
+        if not database.exists and timestamp in copies:
+            database = replace(database, restore_copy=_restore_copy_exists(rds, namespace, timestamp))
         if database.exists:
             databases.append(database)
         else:
@@ -112,21 +119,55 @@ def _registered_timestamps(ssm, namespace):
 
 
 def _tagged_timestamps(tagging, namespace):
-    timestamps = set()
+    """(timestamps of tagged DB instances and stacks, timestamps of tagged restore copies)."""
+    timestamps, copies = set(), set()
     pages = tagging.get_paginator("get_resources").paginate(
         TagFilters=[{"Key": "Namespace", "Values": [namespace]}], ResourceTypeFilters=list(RESOURCE_TYPES)
     )
     for page in pages:
         for mapping in page["ResourceTagMappingList"]:
-            timestamp = _own_timestamp(namespace, _arn_resource_name(mapping["ResourceARN"]))
+            arn = mapping["ResourceARN"]
+            if _arn_resource(arn).startswith("snapshot:"):
+                timestamp = _own_copy_timestamp(namespace, _arn_resource(arn)[len("snapshot:"):], mapping)
+                if timestamp is not None:
+                    copies.add(timestamp)
+                continue
+            timestamp = _own_timestamp(namespace, _arn_resource_name(arn))
             if timestamp is not None:
                 timestamps.add(timestamp)
-    return timestamps
+    return timestamps, copies
+
+
+def _own_copy_timestamp(namespace, name, mapping):
+    """The timestamp of a snapshot <namespace>-<timestamp> the pipeline copied (tag CopiedFrom), else None."""
+    if naming.COPIED_FROM_TAG not in {tag["Key"] for tag in mapping.get("Tags", [])}:
+        return None
+    try:
+        parsed, timestamp = naming.parse_snapshot_id(name)
+    except naming.NamingError:
+        return None
+    return timestamp if parsed.name == namespace else None
+
+
+def _restore_copy_exists(rds, namespace, timestamp):
+    """The tagging API lags deletes: ask RDS whether the copy is still there."""
+    snapshot_id = naming.restore_snapshot_id(namespace, timestamp)
+    try:
+        rds.describe_db_snapshots(DBSnapshotIdentifier=snapshot_id)
+    except ClientError as error:
+        if aws.error_code(error) == "DBSnapshotNotFound":
+            return False
+        raise
+    return True
+
+
+def _arn_resource(arn):
+    return arn.split(":", 5)[5] if arn.count(":") >= 5 else ""
 
 
 def _arn_resource_name(arn):
     """The name in an RDS DB ARN (...:db:<id>) or a stack ARN (...:stack/<name>/<uuid>)."""
-    resource = arn.split(":", 5)[5] if arn.count(":") >= 5 else ""
+    resource = _arn_resource(arn)
     if resource.startswith("db:"):
         return resource[len("db:"):]
     if resource.startswith("stack/"):

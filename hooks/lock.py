@@ -268,9 +268,10 @@ def release_lock(context, provider, **kwargs):
 
 
 def releasing_lock_on_failure(hook):
-    """Wrap a post_build hook: if it raises, release this process's lock, then re-raise.
+    """Wrap a hook that runs while this process holds the lock: if it raises, release the
+    lock, then re-raise.
 
-    stacker skips every later post_build hook (release_lock too) once one raises.
+    stacker skips every later hook (release_lock too) once a required one raises.
     """
 
     @functools.wraps(hook)

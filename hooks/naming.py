@@ -210,6 +210,13 @@ def is_final_snapshot_of(snapshot, namespace, timestamp):
     return (snapshot or "").startswith(prefix) and re.match(TIMESTAMP_PATTERN, taken_at) is not None
 
 
+def restore_snapshot_id(namespace, timestamp):
+    """The tenant's own snapshot its database of `timestamp` restores from: a copy of the
+    source snapshot under the tier's KMS key (hooks.tier_copy), or, when the namespace is
+    its own source, the source snapshot itself. Same shape as every snapshot id."""
+    return snapshot_id(namespace, timestamp)
+
+
 def parse_db_instance_id(value):
     """Split '<namespace>-db-<timestamp>' into (Namespace, timestamp); NamingError otherwise."""
     match = re.match(r"^(.+)-db-([0-9]{8}t[0-9]{6}z)$", value or "")
@@ -384,6 +391,11 @@ def s3_prefix_pattern(namespace):
 
 
 # --- tags ------------------------------------------------------------------------------
+
+
+# The tag on a snapshot the pipeline copied (hooks.tier_copy): the id of the snapshot it
+# copies. Only snapshots carrying it are ever deleted by the pipeline.
+COPIED_FROM_TAG = "CopiedFrom"
 
 
 def tags(namespace):
@@ -567,6 +579,12 @@ def source_snapshot_pattern(source_namespace):
     """An IAM wildcard for exactly the snapshots <source>-<timestamp> (TIMESTAMP_PATTERN), not
     the source namespace's final snapshots (<source>-db-<timestamp>-final-<timestamp>)."""
     return "%s-????????t??????z" % _namespace_name(source_namespace)
+
+
+def restore_snapshot_pattern(namespace):
+    """An IAM wildcard for the namespace's own snapshots <namespace>-<timestamp>
+    (restore_snapshot_id: its copies under the tier key), not its final snapshots."""
+    return source_snapshot_pattern(namespace)
 
 
 def service_role_name_prefix(namespace):

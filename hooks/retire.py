@@ -13,7 +13,9 @@ Nothing is lost:
 - never retired: the active database, one in flight, one the service's task definitions
   reference; the pointer and the service are read again right before each deletion;
 - an instance is deleted only once its final snapshot is verified available;
-- a killed retirement is finished by the next run, which reuses the snapshot it took.
+- a killed retirement is finished by the next run, which reuses the snapshot it took;
+- the restore copy <ns>-<ts> (hooks.tier_copy) goes last, once the database is gone and its
+  final snapshot available, or when no database of it ever came to exist (a failed run).
 """
 import datetime
 import logging
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-from hooks import aws, errors, hookargs, inventory, lock, naming, settings
+from hooks import aws, errors, hookargs, inventory, lock, naming, settings, tier_copy
 from hooks.hookargs import HookArgumentError, check_arguments, environment_of
 
 logger = logging.getLogger(__name__)
@@ -153,19 +155,21 @@ def wait_until(check, what, wait, clock=time.monotonic, sleep=time.sleep):
 
 
 def retire(rds, cfn, namespace, database, now, wait=DEFAULT_WAIT, reuse_after=None):
-    """Snapshot, delete the instance, delete the stack; each step only if still needed.
+    """Snapshot, delete the instance, delete the stack, then the restore copy <ns>-<ts> the
+    pipeline made (hooks.tier_copy); each step only if still needed.
 
     A final snapshot an earlier (killed) retirement took is reused only if it was taken
     after `reuse_after`, the moment the database last stopped being active
     (inventory.active_until): a database that served again since holds newer data.
 
-    Returns {timestamp, final_snapshot, deleted_instance, deleted_stack}. Raises
+    Returns {timestamp, final_snapshot, deleted_instance, deleted_stack, deleted_copy}. Raises
     DatabaseRetirementFailed (with what was done) when a step fails.
     """
     timestamp = database.timestamp
     instance_id = naming.db_instance_id(namespace, timestamp)
     stack = naming.db_stack_name(namespace, timestamp)
-    done = {"timestamp": timestamp, "final_snapshot": None, "deleted_instance": False, "deleted_stack": False}
+    done = {"timestamp": timestamp, "final_snapshot": None, "deleted_instance": False, "deleted_stack": False,
+            "deleted_copy": None}
     existed = None
     try:
         instance = inventory.describe_instance(rds, instance_id)
@@ -179,7 +183,10 @@ def retire(rds, cfn, namespace, database, now, wait=DEFAULT_WAIT, reuse_after=No
         if inventory.stack_status(cfn, stack) is not None:
             _delete_stack(cfn, stack, wait)
             done["deleted_stack"] = True
-    except (ClientError, StepFailed) as error:
+        # Its restore source is needed no more: the final snapshot holds its data now.
+        done["deleted_copy"] = tier_copy.delete_copy(rds, namespace, timestamp, wait.poll_seconds,
+                                                     wait.budget_seconds)
+    except (ClientError, StepFailed, tier_copy.CopyFailed) as error:
         raise DatabaseRetirementFailed(instance_id, stack, done, existed, error) from error
     logger.info("retired %s: final snapshot %s", instance_id, done["final_snapshot"])
     return done

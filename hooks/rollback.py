@@ -10,7 +10,9 @@ and available. With none, `plan` refuses (BadInput, nothing changed) and explain
 left: the final snapshots of the previous databases, and the exact commands that bring
 back the newest previous one's data, as it was promoted (its source snapshot) or as it
 was retired (its final snapshot, copied as a snapshot of the tenant itself under a new
-timestamp and deployed with that source_namespace).
+timestamp and the tier key, and deployed with that source_namespace: the tenant is then its
+own source, so hooks.tier_copy restores that snapshot as it is, provided it is under the
+tier key; hence --kms-key-id in the command).
 
 Layers: `rollback_targets`, `choose`, `restore_instructions` (pure); `final_snapshots`,
 `existing_snapshots`, `plan` (AWS, take clients).
@@ -126,7 +128,7 @@ def restore_instructions(namespace, values, env_file, databases, finals, source_
         lines += [
             "  as it was when it was retired (final snapshot %s, restored as %s):" % (final.snapshot_id, new_timestamp),
             "    aws rds copy-db-snapshot --source-db-snapshot-identifier %s --target-db-snapshot-identifier %s "
-            "--copy-tags" % (final.snapshot_id, copy),
+            "--kms-key-id %s --copy-tags" % (final.snapshot_id, copy, naming.db_kms_alias(values["shared_namespace"])),
             "    aws rds wait db-snapshot-available --db-snapshot-identifier %s" % copy,
             "    tenantstack deploy %s -e source_namespace=%s -e db_timestamp=%s"
             % (env_file, namespace, new_timestamp),

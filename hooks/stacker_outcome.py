@@ -15,6 +15,10 @@ and exits with `exit_code`. hooks/deploy.py starts stacker this way: the class o
 exception a hook raised says what happened (bad input, lock held, deploy failed),
 without reading stacker's free-text output. stacker's own output is unchanged (an
 uncaught exception still prints its traceback).
+
+Before stacker starts, the API rate ceiling the parent set in TENANTSTACK_MAX_API_RATE
+(hooks/api_rate.py) is installed for the whole process: stacker's own sessions and the
+hooks' share it. A value that is not a rate ends the run as bad input, before stacker.
 """
 import json
 import logging
@@ -24,7 +28,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from hooks import errors, naming, settings
+from hooks import api_rate, errors, naming, settings
 from hooks.hookargs import HookArgumentError
 
 OK, BAD_INPUT, LOCK_HELD, DEPLOY_FAILED = 0, errors.BadInput.exit_code, errors.LockHeld.exit_code, errors.DeployFailed.exit_code
@@ -118,6 +122,12 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) < 2:
         sys.stderr.write("usage: python -m hooks.stacker_outcome OUTCOME_FILE build [stacker arguments...]\n")
+        return BAD_INPUT
+    try:
+        api_rate.install_from_environment()
+    except ValueError as error:
+        sys.stderr.write("%s\n" % error)
+        write_outcome(argv[0], {"exit_code": BAD_INPUT, "error": None, "message": str(error), "stacker_exit": None})
         return BAD_INPUT
     return run(argv[0], argv[1:])
 

@@ -21,10 +21,13 @@ def _wait_for(describe, ready, what):
     raise TimeoutError("%s not ready after %d s" % (what, WAIT_SECONDS))
 
 
-def create_dev_database(rds, namespace, timestamp, engine="mysql", engine_version="8.0.39"):
-    """The dev namespace's database <namespace>-db-<timestamp>, encrypted, MySQL 8."""
+def create_dev_database(rds, namespace, timestamp, engine="mysql", engine_version="8.0.39", kms_key_id=None):
+    """The dev namespace's database <namespace>-db-<timestamp>, encrypted (with `kms_key_id`
+    when given, e.g. its tier key, as a database the pipeline restored would be), MySQL 8."""
     instance_id = naming.db_instance_id(namespace, timestamp)
+    key = {"KmsKeyId": kms_key_id} if kms_key_id else {}
     rds.create_db_instance(
+        **key,
         DBInstanceIdentifier=instance_id,
         Engine=engine,
         EngineVersion=engine_version,
@@ -56,8 +59,22 @@ def snapshot_database(rds, instance_id, source_namespace, timestamp):
     return snapshot
 
 
+def tier_key_arn(kms, namespace):
+    """The ARN of the KMS key of `namespace`'s tier (alias/<tier>/rds), None before the tier exists."""
+    alias = naming.db_kms_alias(naming.parse_namespace(namespace).shared_namespace)
+    # Listed, not described: the local endpoint answers DescribeKey of a missing alias (and of
+    # the key CloudFormation made) with a 500. The key's ARN is the alias's, with key/<id>.
+    for page in kms.get_paginator("list_aliases").paginate():
+        for entry in page["Aliases"]:
+            if entry["AliasName"] == alias and entry.get("TargetKeyId"):
+                target = entry["TargetKeyId"]
+                return target if target.startswith("arn:") else "%s:key/%s" % (
+                    entry["AliasArn"].rsplit(":", 1)[0], target)
+    return None
+
+
 def seed_dev_snapshot(rds, source_namespace, timestamp, database_timestamp="20261001t080000z", **engine):
-    """A dev database (created on first use) and its snapshot at `timestamp`."""
+    """A dev database (created on first use; `kms_key_id` among `engine`) and its snapshot at `timestamp`."""
     instance_id = naming.db_instance_id(source_namespace, database_timestamp)
     try:
         rds.describe_db_instances(DBInstanceIdentifier=instance_id)

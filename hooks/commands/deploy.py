@@ -3,12 +3,12 @@ import datetime
 import logging
 import sys
 
-from hooks import deploy, errors, fleet, fleet_progress
+from hooks import api_rate, deploy, errors, fleet, fleet_progress
 from hooks.commands import options, output
 
 USAGE = """\
-tenantstack deploy ENVFILE [-e KEY=VALUE ...] [--json] [-- STACKER_ARGS ...]
-       tenantstack deploy --fleet ENVFILE... [--parallel N] [--json] [--log-dir DIR]"""
+tenantstack deploy ENVFILE [-e KEY=VALUE ...] [--max-api-rate R] [--json] [-- STACKER_ARGS ...]
+       tenantstack deploy --fleet ENVFILE... [--parallel N] [--max-api-rate R] [--json] [--log-dir DIR]"""
 
 EPILOG = """\
 One ENVFILE: runs `stacker build ENVFILE stacker/tenant.yaml` (one promotion), streams
@@ -23,6 +23,12 @@ is checked before anything starts. One tenant's failure does not stop the others
 starts no new deploy and stops the running ones at their next stack boundary (each is
 cleaned up); a second Ctrl-C kills them.
 
+--max-api-rate R: at most R AWS API requests per second (retries included) over the whole
+run. Each stacker process gets an equal share, R / the deploys that run at once, and its
+requests are spaced 1/share apart; the clean-up after a failed deploy gets the same share.
+Default with --fleet: %g (SSM Parameter Store's standard throughput); one deploy: no
+limit. 0: no limit.
+
 exit codes: 0 ok, 2 bad input (nothing was changed), 3 the namespace's deploy lock is held
 by another deploy, 4 a deploy failed (the tenant keeps serving what it served before),
 130 interrupted. A fleet exits with the first that applies of 130, 4, 2, 3, else 0.
@@ -32,8 +38,9 @@ examples:
   tenantstack deploy environments/xy-0146-qa.env -e db_timestamp=20261115t120000z
   tenantstack deploy environments/xy-0146-qa.env -- --tail
   tenantstack deploy --fleet environments/*-qa.env --parallel 4
+  tenantstack deploy --fleet environments/*-qa.env --parallel 8 --max-api-rate 20
   tenantstack deploy --fleet environments/*-qa.env --json | jq '.tenants[] | select(.result != "ok")'
-"""
+""" % fleet.DEFAULT_MAX_API_RATE
 TABLE_MESSAGE_WIDTH = 120
 
 
@@ -53,6 +60,10 @@ def register(commands):
                         help="override an env file key (checked like the file), e.g. -e db_timestamp=20261115t120000z")
     parser.add_argument("--parallel", type=int, default=4, metavar="N",
                         help="with --fleet: deploys at once, %d to %d (default: %%(default)s)" % fleet.PARALLEL_RANGE)
+    parser.add_argument("--max-api-rate", metavar="R",
+                        help="AWS API calls per second, all processes together, 0: no limit (default: %g with "
+                        "--fleet, split equally over the deploys at once; no limit for one deploy)"
+                        % fleet.DEFAULT_MAX_API_RATE)
     parser.add_argument("--log-dir", metavar="DIR",
                         help="with --fleet: directory of the per-tenant logs (default: .run/fleet/<UTC time>/)")
     parser.add_argument("--json", action="store_true",
@@ -88,7 +99,10 @@ def run_one(args):
         )
     if args.log_dir:
         raise errors.BadInput("--log-dir applies to --fleet only; a single deploy streams to stderr")
-    result = deploy.deploy(env_file, parse_overrides(args.overrides) or None, stacker_args, output=sys.stderr)
+    overrides = parse_overrides(args.overrides) or None
+    rate = fleet.check_max_api_rate(args.max_api_rate or 0)  # one deploy: no limit unless asked
+    with api_rate.limited(rate):  # the clean-up after a failure runs here, once stacker has ended
+        result = deploy.deploy(env_file, overrides, stacker_args, output=sys.stderr, max_api_rate=rate)
     if args.json:
         print(output.json_document(dict(fleet.tenant_json(result), command="deploy")), end="")
     else:
@@ -110,6 +124,7 @@ def run_fleet(args):
             "with a single deploy" % ", ".join(refused + ["-e %s" % value for value in args.overrides])
         )
     fleet.check_parallel(args.parallel)
+    rate = fleet.DEFAULT_MAX_API_RATE if args.max_api_rate is None else fleet.check_max_api_rate(args.max_api_rate)
     try:
         prepared = fleet.check_fleet(args.env_files)
     except errors.BadInput as error:
@@ -119,7 +134,7 @@ def run_fleet(args):
         raise
     log_dir = args.log_dir or fleet.default_log_dir(datetime.datetime.now(datetime.timezone.utc))
     progress = fleet_progress.for_stream(sys.stderr, len(prepared))
-    summary = fleet.run_fleet(prepared, args.parallel, log_dir, progress)
+    summary = fleet.run_fleet(prepared, args.parallel, log_dir, progress, max_api_rate=rate)
     if args.json:
         print(output.json_document(fleet.summary_json(summary)), end="")
     else:

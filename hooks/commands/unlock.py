@@ -1,7 +1,6 @@
 """`tenantstack unlock NAMESPACE --holder ID`: clear a deploy lock left by a dead deploy."""
-import argparse
-
 from hooks import aws, lock
+from hooks.commands import options
 
 EPILOG = """\
 Use it only when you know the holder is dead: a deploy takes over a stale lock by
@@ -14,15 +13,15 @@ example:
 
 
 def register(commands):
-    parser = commands.add_parser(
+    parser = options.add_command(
+        commands,
         "unlock",
         help="clear a namespace's deploy lock left by a dead deploy",
         description="Delete the deploy lock of NAMESPACE (SSM /<namespace>/deploy/lock), "
         "but only while its holder is still ID. Uses the standard AWS environment.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("namespace", metavar="NAMESPACE", help="tenant namespace, e.g. xy-0146-qa")
+    options.add_namespace(parser)
     parser.add_argument("--holder", required=True, metavar="ID", help="the lock holder the lock must still name")
     parser.set_defaults(run=run)
 

@@ -1,5 +1,4 @@
 import json
-import re
 
 import pytest
 
@@ -53,12 +52,26 @@ def test_every_resource_carries_the_namespace_tags(namespace):
     assert untagged == set()
 
 
+@pytest.mark.parametrize(
+    "namespace, source, snapshot",
+    [
+        ("xy-0146-qa", "xy-0146-dev", "xy-0146-qa-20260115t103000z"),  # its copy of the dev snapshot
+        ("xy-0146-dev", "xy-0146-dev", "xy-0146-dev-20260115t103000z"),  # its own snapshot
+        ("xy-0146-prod", "xy-0146-qa", "xy-0146-prod-20260115t103000z"),
+    ],
+    ids=["copy-of-dev", "own-source", "copy-of-qa"],
+)
+def test_the_database_always_restores_the_namespaces_own_snapshot_of_the_timestamp(namespace, source, snapshot):
+    database = properties(render(namespace, source=source), "Database")
+    assert database["DBSnapshotIdentifier"] == snapshot == naming.restore_snapshot_id(namespace, TIMESTAMP)
+
+
 def test_the_database_is_restored_from_the_timestamped_snapshot_and_named_after_it():
     template = render()
     assert list(resources_of_type(template, "AWS::RDS::DBInstance")) == ["Database"]
     database = properties(template, "Database")
     assert database["DBInstanceIdentifier"] == "xy-0146-qa-db-20260115t103000z"
-    assert database["DBSnapshotIdentifier"] == "xy-0146-dev-20260115t103000z"
+    assert database["DBSnapshotIdentifier"] == "xy-0146-qa-20260115t103000z"
     assert database["Engine"] == "mysql"
     assert "EngineVersion" not in database  # the snapshot's version
     assert "MasterUsername" not in database  # the snapshot's user
@@ -81,7 +94,9 @@ def test_the_database_is_encrypted_private_protected_and_never_deleted_by_cloudf
     assert database["MultiAZ"] == {"Ref": "MultiAZ"}
     assert database["DBInstanceClass"] == {"Ref": "InstanceClass"}
     assert database["DBSubnetGroupName"] == {"Ref": "DatabaseSubnetGroup"}
-    assert database["KmsKeyId"] == {"Ref": "KmsKeyArn"}
+    # The key is the snapshot's (hooks.tier_copy puts it under the tier key): CloudFormation
+    # must not get KmsKeyId together with DBSnapshotIdentifier.
+    assert "KmsKeyId" not in database
     assert database["DBParameterGroupName"] == {"Ref": "ParameterGroupName"}
     assert database["VPCSecurityGroups"] == [{"Fn::GetAtt": ["DatabaseSecurityGroup", "GroupId"]}]
     assert properties(template, "DatabaseSubnetGroup")["SubnetIds"] == {"Ref": "PrivateSubnetIds"}
@@ -102,13 +117,10 @@ def test_the_database_security_group_admits_mysql_from_the_service_only():
     assert [(r["IpProtocol"], r["CidrIp"]) for r in group["SecurityGroupEgress"]] == [("-1", "127.0.0.1/32")]
 
 
-def test_the_tiers_key_and_tls_parameter_group_enter_as_parameters():
+def test_the_tiers_tls_parameter_group_enters_as_a_parameter_and_no_key_does():
     parameters = render()["Parameters"]
     assert parameters["ParameterGroupName"]["Type"] == "String"
-    pattern = parameters["KmsKeyArn"]["AllowedPattern"]
-    assert re.match(pattern, "arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab")
-    assert not re.match(pattern, "alias/common-prod/rds")
-    assert not re.match(pattern, "arn:aws:kms:eu-west-1:123456789012:alias/common-prod/rds")
+    assert "KmsKeyArn" not in parameters
 
 
 def test_the_database_registers_itself_under_the_namespaces_databases_path():
@@ -120,7 +132,8 @@ def test_the_database_registers_itself_under_the_namespaces_databases_path():
     assert json.loads(text) == {
         "instance_id": "xy-0146-qa-db-20260115t103000z",
         "stack": "xy-0146-qa-db-20260115t103000z",
-        "snapshot": "xy-0146-dev-20260115t103000z",
+        "snapshot": "xy-0146-qa-20260115t103000z",
+        "source": "xy-0146-dev-20260115t103000z",
         "endpoint": "${EndpointAddress}",
         "port": "${EndpointPort}",
     }
@@ -129,6 +142,10 @@ def test_the_database_registers_itself_under_the_namespaces_databases_path():
         "EndpointPort": {"Fn::GetAtt": ["Database", "Endpoint.Port"]},
     }
     assert " " not in text  # compact
+    assert parameter["Description"] == (
+        "Registers database xy-0146-qa-db-20260115t103000z (from snapshot xy-0146-qa-20260115t103000z, "
+        "a copy of xy-0146-dev-20260115t103000z)"
+    )
 
 
 def test_outputs_are_what_the_tenant_config_reads():
@@ -191,5 +208,5 @@ def test_a_source_namespace_that_is_no_namespace_is_refused():
 
 def test_any_environment_of_the_project_may_be_the_source():
     database = properties(render(namespace="xy-0146-prod", source="xy-0146-qa"), "Database")
-    assert database["DBSnapshotIdentifier"] == "xy-0146-qa-20260115t103000z"
+    assert database["DBSnapshotIdentifier"] == "xy-0146-prod-20260115t103000z"  # its copy of qa's snapshot
     assert database["DBInstanceIdentifier"] == "xy-0146-prod-db-20260115t103000z"

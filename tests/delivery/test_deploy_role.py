@@ -67,7 +67,17 @@ def needs(world, ns):
         ("secretsmanager:CreateSecret", arn("secretsmanager", "secret:%s-AbC123" % naming.db_secret_name(ns)), {}),
         ("secretsmanager:GetRandomPassword", "*", {}),
         ("rds:DescribeDBSnapshots", arn("rds", "snapshot:%s" % naming.snapshot_id(source, TS)), {}),
-        ("rds:RestoreDBInstanceFromDBSnapshot", arn("rds", "snapshot:%s" % naming.snapshot_id(source, TS)), {}),
+        # hooks.tier_copy: the source snapshot copied under the tier key as <ns>-<ts>, restored, later deleted.
+        ("rds:CopyDBSnapshot", arn("rds", "snapshot:%s" % naming.snapshot_id(source, TS)),
+         {"aws:RequestTag/Namespace": ns.name}),
+        ("rds:CopyDBSnapshot", arn("rds", "snapshot:%s" % naming.restore_snapshot_id(ns, TS)),
+         {"aws:RequestTag/Namespace": ns.name}),
+        ("rds:AddTagsToResource", arn("rds", "snapshot:%s" % naming.restore_snapshot_id(ns, TS)), {}),
+        ("rds:DescribeDBSnapshots", arn("rds", "snapshot:%s" % naming.restore_snapshot_id(ns, TS)), {}),
+        ("rds:DeleteDBSnapshot", arn("rds", "snapshot:%s" % naming.restore_snapshot_id(ns, TS)),
+         {"aws:ResourceTag/%s" % naming.COPIED_FROM_TAG: naming.snapshot_id(source, TS)}),
+        ("rds:RestoreDBInstanceFromDBSnapshot", arn("rds", "snapshot:%s" % naming.restore_snapshot_id(ns, TS)), {}),
+        ("kms:ReEncryptFrom", key, via_rds),
         ("rds:RestoreDBInstanceFromDBSnapshot", arn("rds", "db:%s" % db), {}),
         ("rds:RestoreDBInstanceFromDBSnapshot", arn("rds", "subgrp:%s-databasesubnetgroup-1a2b" % db), {}),
         ("rds:RestoreDBInstanceFromDBSnapshot", arn("rds", "pg:%s-databaseparametergroup-1a2b"
@@ -113,12 +123,32 @@ def forbidden(world, ns):
         ("ec2:AuthorizeSecurityGroupIngress", arn("ec2", "security-group/sg-2"), {"aws:ResourceTag/Namespace": other.name}),
         ("ecs:RegisterTaskDefinition", arn("ecs", "task-definition/%s:3" % naming.task_family(other)), {}),
         ("ssm:GetParameter", arn("ssm", "parameter" + naming.ssm_active_parameter(other)), {}),
+        # Every copy it makes is tagged as its namespace's; it deletes only the copies it made.
+        ("rds:CopyDBSnapshot", arn("rds", "snapshot:%s" % naming.restore_snapshot_id(ns, TS)),
+         {"aws:RequestTag/Namespace": source.name if source != ns else other.name}),
+        ("rds:CopyDBSnapshot", arn("rds", "snapshot:%s" % naming.restore_snapshot_id(other, TS)),
+         {"aws:RequestTag/Namespace": ns.name}),
+        ("rds:RestoreDBInstanceFromDBSnapshot", arn("rds", "snapshot:%s" % naming.restore_snapshot_id(other, TS)), {}),
     ] + ([] if source == ns else [  # the source's own databases' final snapshots are not promotion sources
         ("rds:DescribeDBSnapshots", arn("rds", "snapshot:%s" % naming.final_snapshot_id(source, TS, TS)), {}),
+        ("rds:DeleteDBSnapshot", arn("rds", "snapshot:%s" % naming.snapshot_id(source, TS)),
+         {"aws:ResourceTag/%s" % naming.COPIED_FROM_TAG: "x"}),  # the source's snapshots are never deleted
+        ("rds:AddTagsToResource", arn("rds", "snapshot:%s" % naming.snapshot_id(source, TS)), {}),
     ])
 
 
 NAMESPACES = [naming.parse_project(PROJECT).namespace(env) for env in naming.PIPELINE_ENVIRONMENTS]
+
+
+@pytest.mark.parametrize("ns", NAMESPACES, ids=str)
+def test_a_deploy_role_copies_only_as_its_namespace_and_deletes_only_the_copies_it_made(world, ns):
+    """Absent keys as IAM treats them: an untagged copy, a snapshot without CopiedFrom."""
+    role = role_of(world, naming.deploy_project_name(ns))
+    own = arn("rds", "snapshot:%s" % naming.restore_snapshot_id(ns, TS))
+    assert not allowed(world, role, "rds:CopyDBSnapshot", own)
+    assert not allowed(world, role, "rds:DeleteDBSnapshot", own)
+    assert allowed(world, role, "rds:CopyDBSnapshot", own, **{"aws:RequestTag/Namespace": ns.name})
+    assert allowed(world, role, "rds:DeleteDBSnapshot", own, **{"aws:ResourceTag/CopiedFrom": "xy-0146-dev-" + TS})
 
 
 @pytest.mark.parametrize("ns", NAMESPACES, ids=str)

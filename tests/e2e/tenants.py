@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 
 from hooks import naming, settings
-from seed import local_certificate, seed_dev_snapshot
+from seed import local_certificate, seed_dev_snapshot, tier_key_arn
 from tests.e2e.stacker_cli import REPO, STACKER, TIMEOUT, build
 
 TS1 = "20261101t090000z"  # the env files' db_timestamp
@@ -45,6 +45,8 @@ class State:
     service_timestamp: object = None
     lock: object = None
     registrations: set = field(default_factory=set)
+    restore_copies: dict = field(default_factory=dict)  # timestamp -> (KmsKeyId, tags) of <ns>-<ts> (hooks.tier_copy)
+    tier_key: object = None  # ARN of alias/<tier>/rds
 
 
 class Tenants:
@@ -59,6 +61,10 @@ class Tenants:
         build(self.env, env_file(shared), "stacker/shared.yaml", *overrides(certificate_arn=certificate))
 
     def snapshot(self, source_namespace, timestamp, **engine):
+        """A dev snapshot; once the tier exists, under its key, as a dev database the pipeline
+        restored would be (the dev namespace is its own source: hooks.tier_copy)."""
+        key = tier_key_arn(self.aws.client("kms"), source_namespace)
+        engine = dict({"kms_key_id": key} if key else {}, **engine)
         return seed_dev_snapshot(self.aws.client("rds"), source_namespace, timestamp, **engine)
 
     def deploy(self, namespace, timestamp=None, check=True, env=None, **values):
@@ -123,6 +129,15 @@ class Tenants:
                 continue
             if owner.name == namespace and snapshot["Status"] == "available":
                 state.final_snapshots.setdefault(timestamp, []).append(snapshot["DBSnapshotIdentifier"])
+        for snapshot in rds.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]:
+            tags = {t["Key"]: t["Value"] for t in snapshot.get("TagList", [])}
+            try:
+                owner, timestamp = naming.parse_snapshot_id(snapshot["DBSnapshotIdentifier"])
+            except naming.NamingError:
+                continue
+            if owner.name == namespace and naming.COPIED_FROM_TAG in tags:
+                state.restore_copies[timestamp] = (snapshot.get("KmsKeyId"), tags)
+        state.tier_key = tier_key_arn(self.aws.client("kms"), namespace)
         for stack in cfn.describe_stacks()["Stacks"]:
             try:
                 owner, timestamp = naming.parse_db_instance_id(stack["StackName"])  # DB stack == instance id
@@ -147,8 +162,10 @@ class Tenants:
         return state
 
 
-def assert_invariants(state, active, retained=(), lock_free=True):
-    """Every DESIGN.md invariant that one namespace's state can show."""
+def assert_invariants(state, active, retained=(), lock_free=True, own_source=()):
+    """Every DESIGN.md invariant that one namespace's state can show.
+
+    own_source: timestamps deployed with source_namespace = the namespace itself (no copy)."""
     ns = state.namespace
     # The pointer always names an existing, available database, and the service serves it.
     assert state.active == active, "%s: pointer is %s, expected %s" % (ns, state.active, active)
@@ -174,6 +191,16 @@ def assert_invariants(state, active, retained=(), lock_free=True):
         sorted(state.instances),
     )
     assert state.registrations == set(state.instances), "%s: registrations %s" % (ns, sorted(state.registrations))
+    # Every database restored from the namespace's own copy under the tier key, kept while the
+    # database exists and deleted with it (a namespace that is its own source makes no copy).
+    copied = set() if tenant_settings(ns)["source_namespace"] == ns else set(state.instances) - set(own_source)
+    assert set(state.restore_copies) == copied, "%s: restore copies %s, expected %s" % (
+        ns, sorted(state.restore_copies), sorted(copied))
+    source = tenant_settings(ns)["source_namespace"]
+    for timestamp, (key, tags) in state.restore_copies.items():
+        assert key == state.tier_key, "%s: copy of %s is under %s, not the tier key %s" % (
+            ns, timestamp, key, state.tier_key)
+        assert tags == dict(naming.tags(ns), **{naming.COPIED_FROM_TAG: naming.snapshot_id(source, timestamp)})
     if lock_free:
         assert state.lock is None, "%s: lock still held: %s" % (ns, state.lock)
 

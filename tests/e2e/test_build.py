@@ -8,7 +8,7 @@ import pytest
 
 from hooks import naming, settings
 from local_endpoint import client_env, free_port
-from seed import local_certificate, seed_dev_snapshot
+from seed import local_certificate, seed_dev_snapshot, tier_key_arn
 from tests.e2e.stacker_cli import build
 
 pytestmark = pytest.mark.e2e
@@ -79,7 +79,16 @@ def test_database_is_named_tagged_registered_and_restores_the_snapshot(built, na
     template = cfn.get_template(StackName=stack_name)["TemplateBody"]
     template = template if isinstance(template, dict) else json.loads(template)
     properties = template["Resources"]["Database"]["Properties"]
-    assert properties["DBSnapshotIdentifier"] == naming.snapshot_id(tenant["source_namespace"], timestamp)
+    # It restores the namespace's own copy of the source snapshot, made under the tier key by
+    # hooks.tier_copy; the copy itself is on the endpoint.
+    copy_id = naming.restore_snapshot_id(namespace, timestamp)
+    assert properties["DBSnapshotIdentifier"] == copy_id
+    assert "KmsKeyId" not in properties
+    copy = rds.describe_db_snapshots(DBSnapshotIdentifier=copy_id)["DBSnapshots"][0]
+    tier_key = tier_key_arn(built.client("kms"), namespace)  # alias/common-nonprod/rds's key
+    assert (copy["Status"], copy["KmsKeyId"]) == ("available", tier_key)
+    source = naming.snapshot_id(tenant["source_namespace"], timestamp)
+    assert resource_tags(built, copy["TagList"]) == dict(naming.tags(namespace), **{naming.COPIED_FROM_TAG: source})
     assert properties["DBInstanceIdentifier"] == instance_id
     assert template["Resources"]["Database"]["DeletionPolicy"] == "Retain"
 
@@ -87,6 +96,7 @@ def test_database_is_named_tagged_registered_and_restores_the_snapshot(built, na
     record = json.loads(registration["Value"])
     assert record["instance_id"] == instance_id
     assert record["stack"] == stack_name
+    assert (record["snapshot"], record["source"]) == (copy_id, source)
     assert record["endpoint"] == db["Endpoint"]["Address"]
     parameter_tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=registration["Name"])
     assert_namespace_tags(resource_tags(built, parameter_tags["TagList"]), namespace)

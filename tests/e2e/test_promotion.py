@@ -128,6 +128,19 @@ def test_a_snapshot_of_another_namespaces_data_is_refused(live):
     assert live.state(QA) == before
 
 
+def test_a_dev_snapshot_under_another_key_is_refused_for_the_dev_namespace_itself(live):
+    """The dev namespace is its own source: its snapshot cannot be copied onto its own id."""
+    rds = live.aws.client("rds")
+    instance = create_dev_database(rds, "xy-0146-dev", "20261110t000000z")  # the endpoint's default key
+    snapshot_database(rds, instance, "xy-0146-dev", TS3)
+    before = live.state("xy-0146-dev")
+    result = live.deploy("xy-0146-dev", TS3, check=False)
+    assert result.returncode != 0
+    assert ("source snapshot xy-0146-dev-%s is the namespace's own snapshot (source_namespace is xy-0146-dev "
+            "itself) and is encrypted with " % TS3) in output_of(result)
+    assert live.state("xy-0146-dev") == before
+
+
 # --- faults ----------------------------------------------------------------------------
 
 
@@ -212,6 +225,7 @@ STEP_MARKERS = [
     "source snapshot xy-0146-dev-%s" % TS2,  # input validated, nothing changed yet
     "lock",  # deploy lock taken
     "deploying %s" % TS2,  # live state recorded
+    "copying xy-0146-dev-%s" % TS2,  # the source snapshot being copied under the tier key
     "db: complete",  # new database stack created
     "service: complete",  # service stack updated
     "xy-0146-qa: stable after",  # stable gate passed

@@ -485,3 +485,34 @@ def test_recover_from_states_set_up_by_hand(aws, held, ours, pointer, status, ac
     )
     assert (recovery.status, list(recovery.actions)) == (status, actions)
     assert (lock.read(ssm, QA) is None) == (status != "skipped")
+
+
+# --- the child's API rate ceiling (hooks/api_rate.py) ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "environ, max_api_rate, expected",
+    [
+        pytest.param({}, 5, "5.0", id="share"),
+        pytest.param({}, 40 / 3, "13.333333333333334", id="float-share"),
+        pytest.param({"TENANTSTACK_MAX_API_RATE": "1"}, None, None, id="none-drops-an-inherited-one"),
+        pytest.param({"TENANTSTACK_MAX_API_RATE": "1"}, 8.0, "8.0", id="given-replaces-an-inherited-one"),
+    ],
+)
+def test_child_environment_carries_the_api_rate_ceiling(environ, max_api_rate, expected):
+    env = deploy.child_environment(environ, max_api_rate)
+    assert env.get("TENANTSTACK_MAX_API_RATE") == expected
+    assert {key: env[key] for key in deploy.RETRY_DEFAULTS} == deploy.RETRY_DEFAULTS
+
+
+def test_a_child_given_a_bad_rate_ends_as_bad_input_before_stacker(tmp_path):
+    outcome = tmp_path / "outcome.json"
+    finished = subprocess.run(
+        [sys.executable, "-m", "hooks.stacker_outcome", str(outcome), "build", "a.env", "tenant.yaml"],
+        cwd=str(REPO), env={"TENANTSTACK_MAX_API_RATE": "-1", "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, timeout=60)
+    message = ("TENANTSTACK_MAX_API_RATE '-1' is invalid: expected API calls per second, a number >= 0 "
+               "(0: no limit), e.g. 40")
+    assert (finished.returncode, finished.stderr) == (2, message + "\n")
+    assert json.loads(outcome.read_text()) == {"exit_code": 2, "error": None, "message": message,
+                                                "stacker_exit": None}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from hooks import deploy, errors, fleet, fleet_progress
+from hooks import api_rate, cli, deploy, errors, fleet, fleet_progress
 from hooks.commands import deploy as deploy_command
 from hooks.commands import output
 
@@ -119,12 +119,14 @@ class StandIn:
         self.exit_codes, self.seconds, self.on_start = exit_codes or {}, seconds, on_start
         self.running = self.most = 0
         self.calls = []
+        self.rates = set()  # (the child's share it was given, the ceiling in force in this process)
         self.guard = threading.Lock()
 
-    def __call__(self, env_file, overrides=None, stacker_args=(), output=None, cancel=None):
+    def __call__(self, env_file, overrides=None, stacker_args=(), output=None, cancel=None, max_api_rate=None):
         namespace = Path(env_file).stem
         with self.guard:
             self.calls.append(namespace)
+            self.rates.add((max_api_rate, api_rate.current_rate()))
             self.running += 1
             self.most = max(self.most, self.running)
         if self.on_start:
@@ -135,7 +137,7 @@ class StandIn:
             self.running -= 1
         code = self.exit_codes.get(namespace, 0)
         return deploy.DeployResult(env_file, namespace, code, "deployed" if code == 0 else "it broke", 1.25, TS,
-                                   interrupted=bool(cancel.terminate.is_set()))
+                                   interrupted=bool(cancel and cancel.terminate.is_set()))
 
 
 def quiet(total):
@@ -269,6 +271,7 @@ def test_the_summary_table_and_json(tmp_path):
     document = json.loads(output.json_document(fleet.summary_json(summary)))
     assert document == {
         "schema_version": 1, "command": "deploy --fleet", "exit_code": 130, "interrupted": True, "parallel": 4,
+        "max_api_rate": None,
         "log_dir": "/logs", "started_at": "2026-11-30T01:02:03Z", "seconds": 12.3,
         "counts": {"ok": 0, "failed": 1, "bad-input": 0, "lock-held": 0, "skipped": 1},
         "tenants": [
@@ -281,3 +284,83 @@ def test_the_summary_table_and_json(tmp_path):
              "error": None, "stacker_exit": None, "interrupted": False, "recovery": None, "log_file": None},
         ],
     }
+
+
+# --- the API rate budget ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "budget, parallel, tenants, share",
+    [
+        pytest.param(40.0, 8, 20, 5.0, id="split-over-the-slots"),
+        pytest.param(40.0, 8, 3, 40 / 3, id="fewer-tenants-than-slots"),
+        pytest.param(40.0, 1, 20, 40.0, id="one-at-a-time"),
+        pytest.param(None, 8, 20, None, id="no-budget"),
+    ],
+)
+def test_child_rate(budget, parallel, tenants, share):
+    assert fleet.child_rate(budget, parallel, tenants) == share
+
+
+@pytest.mark.parametrize(
+    "value, rate",
+    [pytest.param("40", 40.0, id="whole"), pytest.param("2.5", 2.5, id="fraction"),
+     pytest.param("0", None, id="zero-no-limit")],
+)
+def test_check_max_api_rate(value, rate):
+    assert fleet.check_max_api_rate(value) == rate
+
+
+@pytest.mark.parametrize("value", ["-5", "fast", "inf"])
+def test_check_max_api_rate_refuses_a_bad_value(value):
+    with pytest.raises(errors.BadInput) as raised:
+        fleet.check_max_api_rate(value)
+    assert str(raised.value) == (
+        "--max-api-rate %r is invalid: expected API calls per second, a number >= 0 (0: no limit), e.g. 40" % value)
+
+
+def test_each_deploy_gets_its_share_and_the_fleet_process_is_held_to_it(tmp_path):
+    stand_in = StandIn()
+    summary = fleet.run_fleet(prepared_fleet(tmp_path, 3), 2, tmp_path / "logs", quiet(3), run_deploy=stand_in,
+                              max_api_rate=30)
+    assert stand_in.rates == {(15.0, 15.0)}  # 30 / 2 at once; the clean-up in the slot's thread too
+    assert api_rate.current_rate() is None  # and nothing is left behind
+    assert fleet.summary_json(summary)["max_api_rate"] == 30
+
+
+@pytest.mark.parametrize(
+    "options, expected",
+    [
+        pytest.param([], {(20.0, 20.0)}, id="default-40-over-2"),
+        pytest.param(["--max-api-rate", "10"], {(5.0, 5.0)}, id="given"),
+        pytest.param(["--max-api-rate", "0"], {(None, None)}, id="no-limit"),
+    ],
+)
+def test_the_cli_fleet_budget(tmp_path, monkeypatch, capsys, options, expected):
+    stand_in, run_fleet = StandIn(), fleet.run_fleet
+    monkeypatch.setattr(fleet, "run_fleet", lambda *args, **kwargs: run_fleet(*args, run_deploy=stand_in, **kwargs))
+    files = [env_file(tmp_path, "ab-%04d-qa" % n, n) for n in (1, 2, 3)]
+    code = cli.main(["deploy", "--fleet", *files, "--parallel", "2", "--log-dir", str(tmp_path / "logs"), *options])
+    assert (code, stand_in.rates) == (0, expected)
+
+
+@pytest.mark.parametrize(
+    "options, expected",
+    [pytest.param([], (None, None), id="default-no-limit"),
+     pytest.param(["--max-api-rate", "12"], (12.0, 12.0), id="given")],
+)
+def test_the_cli_single_deploy_budget(tmp_path, monkeypatch, capsys, options, expected):
+    stand_in = StandIn()
+    monkeypatch.setattr(deploy, "deploy", stand_in)
+    assert cli.main(["deploy", env_file(tmp_path, "ab-0001-qa", 1), *options]) == 0
+    assert stand_in.rates == {expected}
+    assert api_rate.current_rate() is None
+
+
+def test_the_cli_refuses_a_bad_budget_before_anything_runs(tmp_path, monkeypatch, capsys):
+    stand_in = StandIn()
+    monkeypatch.setattr(deploy, "deploy", stand_in)
+    assert cli.main(["deploy", env_file(tmp_path, "ab-0001-qa", 1), "--max-api-rate", "-1"]) == 2
+    assert stand_in.calls == []
+    assert "--max-api-rate '-1' is invalid: expected API calls per second, a number >= 0 (0: no limit), e.g. 40" \
+        in capsys.readouterr().err

@@ -281,7 +281,27 @@ def test_discover_never_lists_the_account(aws):
     # Nothing of ours exists: the path and tag queries find nothing, so nothing is described.
     assert [name for name, _ in calls] == ["GetParametersByPath", "GetResources"]
     assert calls[1][1]["TagFilters"] == [{"Key": "Namespace", "Values": [NS]}]
-    assert calls[1][1]["ResourceTypeFilters"] == ["rds:db", "cloudformation:stack"]
+    assert calls[1][1]["ResourceTypeFilters"] == ["rds:db", "rds:snapshot", "cloudformation:stack"]
+
+
+def test_a_restore_copy_without_a_database_is_found_and_other_snapshots_are_not(aws):
+    """hooks.tier_copy's copy <ns>-<ts> (tag CopiedFrom) of a run that failed before its database."""
+    rds = aws.client("rds")
+    create_database(aws, NS, T1)
+    rds.create_db_snapshot(DBSnapshotIdentifier=naming.snapshot_id(NS, T3), DBInstanceIdentifier=naming.db_instance_id(
+        NS, T1), Tags=aws_tags(NS))  # no CopiedFrom: not the pipeline's, never a leftover
+    copied = aws_tags(NS, **{naming.COPIED_FROM_TAG: "xy-0146-dev-" + T2})
+    for target in (naming.snapshot_id(NS, T2), "manual-copy"):  # only <ns>-<ts> names a timestamp
+        rds.copy_db_snapshot(SourceDBSnapshotIdentifier=naming.snapshot_id(NS, T3), TargetDBSnapshotIdentifier=target,
+                             Tags=copied)
+    found = inventory.discover(*(aws.client(n) for n in ("ssm", "resourcegroupstaggingapi", "rds", "cloudformation")),
+                               NS)
+    assert [(d.timestamp, d.instance_status is not None, d.restore_copy) for d in found] == [
+        (T1, True, False), (T2, False, True)]
+    rds.delete_db_snapshot(DBSnapshotIdentifier=naming.snapshot_id(NS, T2))
+    found = inventory.discover(*(aws.client(n) for n in ("ssm", "resourcegroupstaggingapi", "rds", "cloudformation")),
+                               NS)
+    assert [d.timestamp for d in found] == [T1]
 
 
 def test_describe_instance_names_the_instance_and_reports_a_missing_one_as_absent(aws):

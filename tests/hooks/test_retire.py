@@ -211,7 +211,8 @@ def test_retire_snapshots_then_deletes_the_instance_and_the_stack(aws):
     result = retire_one(aws, T1, rds)
 
     snapshot = naming.final_snapshot_id(NS, T1, TAKEN_AT)
-    assert result == {"timestamp": T1, "final_snapshot": snapshot, "deleted_instance": True, "deleted_stack": True}
+    assert result == {"timestamp": T1, "final_snapshot": snapshot, "deleted_instance": True, "deleted_stack": True,
+                      "deleted_copy": None}
     assert snapshot == "xy-0146-qa-db-20260101t000000z-final-20260301t120000z"
     taken = final_snapshots(aws, NS, T1)[snapshot]
     assert taken["Status"] == "available"
@@ -237,7 +238,8 @@ def test_retire_finishes_a_killed_retirement_with_its_snapshot(aws):
 
     result = retire_one(aws, T1, rds)
 
-    assert result == {"timestamp": T1, "final_snapshot": earlier, "deleted_instance": True, "deleted_stack": True}
+    assert result == {"timestamp": T1, "final_snapshot": earlier, "deleted_instance": True, "deleted_stack": True,
+                      "deleted_copy": None}
     assert "CreateDBSnapshot" not in [name for name, _ in calls]
     assert list(final_snapshots(aws, NS, T1)) == [earlier]
     assert not instance_exists(aws, NS, T1)
@@ -267,6 +269,7 @@ def test_retire_completes_when_only_the_stack_is_left(aws):
         "final_snapshot": None,
         "deleted_instance": False,
         "deleted_stack": True,
+        "deleted_copy": None,
     }
     assert not stack_exists(aws, NS, T1)
 
@@ -455,7 +458,8 @@ def test_a_failed_retirement_names_the_database_and_the_others_still_go(aws):
     # The re-run finishes the job with the snapshot already taken.
     later = retire_all(aws, now=NOW + datetime.timedelta(hours=1))
     assert later["retired"] == [
-        {"timestamp": T2, "final_snapshot": snapshot, "deleted_instance": True, "deleted_stack": True}
+        {"timestamp": T2, "final_snapshot": snapshot, "deleted_instance": True, "deleted_stack": True,
+                      "deleted_copy": None}
     ]
     assert remaining(aws) == [T4]
 

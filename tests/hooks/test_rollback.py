@@ -10,7 +10,7 @@ from tests.hooks.test_inventory import T1, T2, T3, T4, database
 QA = "xy-0146-qa"
 ENV = "environments/xy-0146-qa.env"
 NEW = "20261201t101500z"
-VALUES = {"source_namespace": "xy-0146-dev", "retain_previous": 0}
+VALUES = {"source_namespace": "xy-0146-dev", "shared_namespace": "common-nonprod", "retain_previous": 0}
 
 
 def databases(flips, existing, unregistered=(), unavailable=()):
@@ -92,7 +92,8 @@ def test_restore_instructions_list_the_final_snapshots_and_both_ways_back():
         "  as it was when it was retired (final snapshot xy-0146-qa-db-20260102t000000z-final-20260103t000000z, "
         "restored as 20261201t101500z):",
         "    aws rds copy-db-snapshot --source-db-snapshot-identifier xy-0146-qa-db-20260102t000000z-final-"
-        "20260103t000000z --target-db-snapshot-identifier xy-0146-qa-20261201t101500z --copy-tags",
+        "20260103t000000z --target-db-snapshot-identifier xy-0146-qa-20261201t101500z --kms-key-id "
+        "alias/common-nonprod/rds --copy-tags",
         "    aws rds wait db-snapshot-available --db-snapshot-identifier xy-0146-qa-20261201t101500z",
         "    tenantstack deploy environments/xy-0146-qa.env -e source_namespace=xy-0146-qa -e "
         "db_timestamp=20261201t101500z",

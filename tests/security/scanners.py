@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from hooks import naming
 from tests.security.allowlist import Finding
 
 REPO = Path(__file__).resolve().parents[2]
@@ -108,23 +109,52 @@ DB_INSTANCE_RULES = (
     ("RDS_KMS_KEY", "KmsKeyId", None, "KmsKeyId must name the tier's customer-managed key"),
     ("RDS_NOT_PUBLIC", "PubliclyAccessible", False, "PubliclyAccessible must be false"),
 )
+# A restored instance gets its key from its snapshot, and CloudFormation must not get
+# KmsKeyId with DBSnapshotIdentifier. So the key rule becomes: restore only from the
+# namespace's own snapshot <namespace>-<timestamp> (naming.restore_snapshot_id), which
+# hooks.tier_copy puts under the tier key before the stack is built, and set no KmsKeyId.
+RDS_RESTORES_TIER_COPY = (
+    "RDS_RESTORES_TIER_COPY",
+    "DBSnapshotIdentifier must be the namespace's own snapshot <namespace>-<timestamp> (under the tier key), "
+    "without KmsKeyId",
+)
 
 
 def template_checks(template, where):
-    """Every AWS::RDS::DBInstance is protected from deletion, encrypted with a key, and private."""
+    """Every AWS::RDS::DBInstance is protected from deletion, encrypted with the tier key, and private."""
     findings = []
     for logical_id, resource in sorted(template.get("Resources", {}).items()):
         if resource.get("Type") != "AWS::RDS::DBInstance":
             continue
         properties = resource.get("Properties", {})
+        located = "%s#%s" % (where, logical_id)
+        restored = properties.get("DBSnapshotIdentifier") is not None
         for rule, name, required, meaning in DB_INSTANCE_RULES:
+            if restored and rule == "RDS_KMS_KEY":
+                continue  # RDS_RESTORES_TIER_COPY instead
             value = properties.get(name)
             ok = value not in (None, "") if required is None else value is required
             if not ok:
-                findings.append(
-                    Finding("template-checks", rule, "%s#%s" % (where, logical_id), "%s (is %r)" % (meaning, value))
-                )
+                findings.append(Finding("template-checks", rule, located, "%s (is %r)" % (meaning, value)))
+        if restored and not restores_tier_copy(properties):
+            rule, meaning = RDS_RESTORES_TIER_COPY
+            findings.append(Finding(
+                "template-checks", rule, located, "%s (is %r, KmsKeyId %r)"
+                % (meaning, properties.get("DBSnapshotIdentifier"), properties.get("KmsKeyId")),
+            ))
     return findings
+
+
+def restores_tier_copy(properties):
+    """The instance restores its namespace's own snapshot of its timestamp and sets no key."""
+    try:
+        namespace, timestamp = naming.parse_db_instance_id(properties.get("DBInstanceIdentifier"))
+    except naming.NamingError:
+        return False
+    return (
+        properties.get("DBSnapshotIdentifier") == naming.restore_snapshot_id(namespace, timestamp)
+        and "KmsKeyId" not in properties
+    )
 
 
 def write_template(directory, relative_path, template):

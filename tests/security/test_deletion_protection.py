@@ -1,4 +1,11 @@
-"""Gate (ours: checkov has no such CloudFormation check): every RDS instance is protected, encrypted and private."""
+"""Gate (ours: checkov has no such CloudFormation check): every RDS instance is protected, encrypted and private.
+
+Encrypted with the tier key: a restored instance takes its key from its snapshot, and
+CloudFormation must not get KmsKeyId with DBSnapshotIdentifier, so a restored instance
+must restore the namespace's own snapshot <namespace>-<timestamp> (which hooks.tier_copy
+puts under the tier key before the stack) and set no KmsKeyId (RDS_RESTORES_TIER_COPY);
+an instance not restored must name its key (RDS_KMS_KEY).
+"""
 import copy
 import json
 
@@ -33,11 +40,14 @@ DB = json.loads((TEMPLATES / "xy-0146-qa" / "db.json").read_text())
         ("DeletionProtection", False, "RDS_DELETION_PROTECTION"),
         ("DeletionProtection", None, "RDS_DELETION_PROTECTION"),
         ("StorageEncrypted", False, "RDS_STORAGE_ENCRYPTED"),
-        ("KmsKeyId", None, "RDS_KMS_KEY"),
+        ("KmsKeyId", {"Ref": "AnyKey"}, "RDS_RESTORES_TIER_COPY"),
+        ("DBSnapshotIdentifier", "xy-0146-dev-20261101t090000z", "RDS_RESTORES_TIER_COPY"),
+        ("DBSnapshotIdentifier", None, "RDS_KMS_KEY"),
         ("PubliclyAccessible", True, "RDS_NOT_PUBLIC"),
         ("PubliclyAccessible", None, "RDS_NOT_PUBLIC"),
     ],
-    ids=["unprotected", "protection-unset", "unencrypted", "no-key", "public", "public-unset"],
+    ids=["unprotected", "protection-unset", "unencrypted", "key-with-snapshot", "restores-the-source",
+         "not-restored-no-key", "public", "public-unset"],
 )
 def test_a_weakened_database_is_a_finding_naming_it(name, value, rule):
     template = copy.deepcopy(DB)
@@ -48,7 +58,8 @@ def test_a_weakened_database_is_a_finding_naming_it(name, value, rule):
         properties[name] = value
     (finding,) = scanners.template_checks(template, "xy-0146-qa/db.json")
     assert (finding.scanner, finding.id, finding.where) == ("template-checks", rule, "xy-0146-qa/db.json#Database")
-    assert finding.message.startswith(dict((r[0], r[3]) for r in scanners.DB_INSTANCE_RULES)[rule])
+    meanings = dict([(r[0], r[3]) for r in scanners.DB_INSTANCE_RULES] + [scanners.RDS_RESTORES_TIER_COPY])
+    assert finding.message.startswith(meanings[rule])
 
 
 def test_the_committed_database_passes():

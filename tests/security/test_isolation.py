@@ -67,6 +67,7 @@ def needs_of_deploy_role(ns):
     instance = isolation.arn("rds", "db:%s" % naming.db_instance_id(ns, timestamp))
     source = isolation.arn("rds", "snapshot:%s" % naming.snapshot_id(settings["source_namespace"], timestamp))
     final = isolation.arn("rds", "snapshot:%s" % naming.final_snapshot_id(ns, timestamp, timestamp))
+    copy = isolation.arn("rds", "snapshot:%s" % naming.restore_snapshot_id(ns, timestamp))
     secret = isolation.arn("secretsmanager", "secret:%s-%s" % (naming.db_secret_name(ns), isolation.SECRET_SUFFIX))
     stack = isolation.arn("cloudformation", "stack/%s/0a1b2c3d" % naming.db_stack_name(ns, timestamp))
     return [
@@ -76,7 +77,13 @@ def needs_of_deploy_role(ns):
         ("secretsmanager:CreateSecret", secret, {}),
         ("secretsmanager:GetSecretValue", secret, {}),
         ("rds:DescribeDBSnapshots", source, {}),
-        ("rds:RestoreDBInstanceFromDBSnapshot", source, {}),
+        # hooks.tier_copy: the source copied under the tier key as <ns>-<ts>, which the database restores.
+        ("rds:CopyDBSnapshot", source, {"aws:RequestTag/Namespace": ns}),
+        ("rds:CopyDBSnapshot", copy, {"aws:RequestTag/Namespace": ns}),
+        ("rds:AddTagsToResource", copy, {}),
+        ("rds:DescribeDBSnapshots", copy, {}),
+        ("rds:RestoreDBInstanceFromDBSnapshot", copy, {}),
+        ("rds:DeleteDBSnapshot", copy, {"aws:ResourceTag/%s" % naming.COPIED_FROM_TAG: "x"}),
         ("rds:CreateDBSnapshot", final, {}),
         ("rds:DeleteDBInstance", instance, {}),
         ("cloudformation:CreateStack", stack, {}),

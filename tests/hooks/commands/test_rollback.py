@@ -141,7 +141,7 @@ def restored_as_aws_does(rds, namespace, timestamp):
     rds.delete_db_instance(DBInstanceIdentifier=instance_id, SkipFinalSnapshot=True)  # created a moment ago: no data
     rds.restore_db_instance_from_db_snapshot(
         DBInstanceIdentifier=instance_id,
-        DBSnapshotIdentifier=naming.snapshot_id("xy-0146-dev", timestamp),
+        DBSnapshotIdentifier=naming.restore_snapshot_id(namespace, timestamp),  # its copy under the tier key
         DeletionProtection=True,
         CopyTagsToSnapshot=True,
         Tags=[{"Key": key, "Value": value} for key, value in naming.tags(namespace).items()],
@@ -157,6 +157,7 @@ AWS_RDS_CALLS = {
     ("rds", "copy-db-snapshot"): lambda rds, args: rds.copy_db_snapshot(
         SourceDBSnapshotIdentifier=args["--source-db-snapshot-identifier"],
         TargetDBSnapshotIdentifier=args["--target-db-snapshot-identifier"],
+        KmsKeyId=args["--kms-key-id"],
         CopyTags=args.pop("--copy-tags") is None,
     ),
     ("rds", "wait"): lambda rds, args: rds.get_waiter("db_snapshot_available").wait(
@@ -205,7 +206,7 @@ def test_without_a_retained_database_rollback_refuses_and_its_commands_bring_the
     run_aws(rds, wait_command)
     assert cli.main(from_final) == 0, capsys.readouterr().err[-4000:]
     state = replaced.state(QA)
-    assert_invariants(state, restored_as)
+    assert_invariants(state, restored_as, own_source=[restored_as])  # its own snapshot: no copy made
     assert_retired_with_final_snapshot(state, TS1, TS2)
     snapshot = rds.describe_db_snapshots(DBSnapshotIdentifier=naming.snapshot_id(QA, restored_as))["DBSnapshots"][0]
     assert snapshot["DBInstanceIdentifier"] == naming.db_instance_id(QA, TS1)  # the retired database's data
