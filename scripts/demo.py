@@ -28,6 +28,7 @@ from seed import local_certificate, seed_dev_snapshot  # noqa: E402
 SHARED_ENV = "environments/common-nonprod.env"
 TENANT_ENV = "environments/xy-0146-qa.env"
 STACKER = str(Path(sys.executable).parent / "stacker")
+TENANTSTACK = str(Path(sys.executable).parent / "tenantstack")
 BUILD_TIMEOUT = 600
 
 
@@ -126,6 +127,10 @@ def main():
         stacker_build(env, TENANT_ENV, "stacker/tenant.yaml", "-e", "db_timestamp=%s" % newer)
         step("what now exists")
         show(session, tenant, newer)
+        step("what an operator sees")
+        for command in (["status", tenant["namespace"]], ["history", tenant["namespace"]]):
+            print("$ tenantstack %s" % " ".join(command), flush=True)
+            subprocess.run([TENANTSTACK, *command], cwd=str(REPO), env=env, check=True, timeout=BUILD_TIMEOUT)
     print("\ndemo finished: endpoint stopped")
     return 0
 
