@@ -196,8 +196,8 @@ def describe_instance(rds, instance_id):
     return instances[0] if instances else None
 
 
-def stack_status(cfn, stack_name):
-    """The status of one stack, None if it does not exist (or was deleted)."""
+def describe_stack(cfn, stack_name):
+    """One stack's DescribeStacks entry, None if it does not exist (or was deleted)."""
     try:
         stacks = cfn.describe_stacks(StackName=stack_name)["Stacks"]
     except ClientError as error:
@@ -205,8 +205,20 @@ def stack_status(cfn, stack_name):
         if aws.error_code(error) == "ValidationError":
             return None
         raise
-    status = stacks[0]["StackStatus"] if stacks else None
-    return None if status == "DELETE_COMPLETE" else status
+    if not stacks or stacks[0]["StackStatus"] == "DELETE_COMPLETE":
+        return None
+    return stacks[0]
+
+
+def stack_outputs(stack):
+    """{OutputKey: OutputValue} of a described stack (empty for None)."""
+    return {output["OutputKey"]: output["OutputValue"] for output in ((stack or {}).get("Outputs") or [])}
+
+
+def stack_status(cfn, stack_name):
+    """The status of one stack, None if it does not exist (or was deleted)."""
+    stack = describe_stack(cfn, stack_name)
+    return stack["StackStatus"] if stack else None
 
 
 def active_timestamp(ssm, namespace):

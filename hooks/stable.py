@@ -18,7 +18,7 @@ from typing import Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from hooks import aws, endpoint_quirks, errors, hookargs, lock, naming, settings
+from hooks import aws, endpoint_quirks, errors, hookargs, inventory, lock, naming, settings
 from hooks.hookargs import HookArgumentError, check_arguments, environment_of
 
 logger = logging.getLogger(__name__)
@@ -177,16 +177,13 @@ def revert_service(ecs, cluster, service_name, previous_task_definition):
 def expected_task_definition(cfn, namespace):
     """The task definition the deploy must end on: the service stack's TaskDefinitionArn output."""
     stack = naming.service_stack_name(namespace)
-    try:
-        stacks = cfn.describe_stacks(StackName=stack)["Stacks"]
-    except ClientError as error:
-        if aws.error_code(error) != "ValidationError":  # CloudFormation's code for a missing stack
-            raise
+    described = inventory.describe_stack(cfn, stack)
+    if described is None:
         raise errors.DeployFailed(
             "the stable gate needs the service stack %s, which does not exist; it is built by "
             "stacker/tenant.yaml before the post_build hooks run" % stack
-        ) from None
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs") or []}
+        )
+    outputs = inventory.stack_outputs(described)
     if TASK_DEFINITION_OUTPUT not in outputs:
         raise errors.DeployFailed(
             "the service stack %s has no output %s (its outputs: %s); it must be built from "

@@ -129,13 +129,7 @@ def _tag(snapshot, key):
 def tier_key_arn(cfn, shared_namespace):
     """The tier key's ARN: output DatabaseKeyArn of the stack `<shared_namespace>-tier`."""
     stack = naming.tier_stack_name(shared_namespace)
-    try:
-        stacks = cfn.describe_stacks(StackName=stack)["Stacks"]
-    except ClientError as error:
-        if aws.error_code(error) != "ValidationError":  # CloudFormation's code for a missing stack
-            raise
-        stacks = []
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in (stacks[0].get("Outputs") or [] if stacks else [])}
+    outputs = inventory.stack_outputs(inventory.describe_stack(cfn, stack))
     if TIER_KEY_OUTPUT not in outputs:
         raise BadInput(
             "the tier stack %s has no output %s: build the shared stacks first "
