@@ -394,8 +394,11 @@ class KillAt(io.StringIO):
 
 
 @pytest.mark.e2e
-def test_a_run_killed_after_its_database_is_cleaned_up_in_process(live):
+def test_a_run_killed_after_its_database_is_cleaned_up_in_process(live, monkeypatch):
     before = live.state(QA)
+    # The kill must land before the flip: the stable gate's first ECS reads are throttled,
+    # so the run waits there (adaptive retries) while the kill arrives, however fast the rest is.
+    monkeypatch.setenv(aws_clients.THROTTLE_VARIABLE, "ecs.DescribeServices*4")
     cancel = deploy.Cancel()
     output = KillAt("db: complete", cancel)
     result = deploy.deploy(QA_ENV, {"db_timestamp": TS2}, output=output, cancel=cancel)
