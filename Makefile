@@ -33,7 +33,7 @@ help:
 	@echo "                  (Python 3.9 is found by scripts/find-python39; override: make setup PYTHON39=/path)"
 	@echo "  test            run pytest (args: PYTEST_ARGS='-k name -x')"
 	@echo "  gates           run only the security gates (tests/security: cfn-lint, checkov, parliament, isolation, no secret)"
-	@echo "  templates       render the CloudFormation templates (python -m hooks.render templates)"
+	@echo "  templates       render the CloudFormation templates (python -m hooks.engine.render templates)"
 	@echo "  goldens         rewrite the blueprint golden files (review the diff before committing)"
 	@echo "  demo            run scripts/demo.py against a local endpoint"
 	@echo "  bench           run the benchmarks, print the table, rewrite docs/performance.md (args: BENCH_ARGS='--smoke --output /tmp/p.md')"
@@ -88,7 +88,7 @@ gates: setup
 	STACKER_STACK_POLL_TIME=0 scripts/run-tests tests/security $(PYTEST_ARGS)
 
 templates: setup
-	$(VENV)/bin/python -m hooks.render templates
+	$(VENV)/bin/python -m hooks.engine.render templates
 
 goldens: setup
 	UPDATE_GOLDENS=1 $(VENV)/bin/python -m pytest -q tests/blueprints

@@ -22,5 +22,5 @@ setup(
         "boto3>=1.34,<2",
     ],
     extras_require={"test": ["pytest>=8,<9"]},
-    entry_points={"console_scripts": ["tenantstack=hooks.cli:main"]},
+    entry_points={"console_scripts": ["tenantstack=hooks.cli.main:main"]},
 )

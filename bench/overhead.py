@@ -9,7 +9,7 @@ the same three stacks (base, db-<timestamp>, service) from the same snapshot:
 - bare: the same command with a copy of stacker/tenant.yaml without pre_build and
   post_build, generated at run time. What the hooks would have created first and the
   templates need (the namespace's secret and /<ns>/db/secret-arn) is created before the
-  clock starts, with the hook's own function (hooks.credentials).
+  clock starts, with the hook's own function (hooks.steps.credentials).
 
 Set-up (reset, tier, snapshot) is outside the timing. Rounds alternate hooks, bare,
 hooks, bare...; the ratio is taken per round, then its median, min and max.
@@ -20,7 +20,9 @@ from pathlib import Path
 import yaml
 
 from blueprints.database import DATABASE
-from hooks import credentials, naming, settings
+from hooks import naming
+from hooks.steps import credentials
+from hooks.config import settings
 
 from bench import tenants
 from bench.harness import BenchError, REPO_ROOT, Stats, interleave, stacker_build, timed

@@ -1,6 +1,6 @@
 """3. Rendering for review: every template of N generated tenants x 3 environments.
 
-- one process: `hooks.render.render_all(root)` over a generated tree (root/environments
+- one process: `hooks.engine.render.render_all(root)` over a generated tree (root/environments
   holds bt-0001-dev.env ... bt-<N>-prod.env, root/stacker the project's configs), every
   template written to disk; timed from the interpreter's start to its exit;
 - stacker: one `stacker build --dump DIR <env file> <config>` per env file.
@@ -11,7 +11,7 @@ the shared tier deployed. Every such lookup feeds a CloudFormation parameter (a 
 variable), whose value never appears in a template, so the stacker side uses a copy of
 the config in which each `${xref ...}` / `${output ...}` is a fixed placeholder. Both
 sides then run offline and render the same blueprints from the same variables; the
-dumped templates are checked to equal hooks.render's, JSON for JSON.
+dumped templates are checked to equal hooks.engine.render's, JSON for JSON.
 
 stacker costs the same for every file (a new interpreter, imports, config parsing), so
 a sample of the files is timed and the mean per file is extrapolated to all of them.
@@ -24,7 +24,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from hooks import endpoint_quirks, settings
+from hooks.aws import endpoint_quirks
+from hooks.config import settings
 
 from bench import tenants
 from bench.harness import STACKER, BenchError, Stats, interleave, run_child, timed
@@ -36,7 +37,7 @@ PLACEHOLDER = "bench-placeholder"
 OFFLINE_ENDPOINT = "http://127.0.0.1:9"  # nothing listens there: any AWS call would fail
 RENDER_ALL = (
     "import pathlib, sys\n"
-    "from hooks.render import render_all\n"
+    "from hooks.engine.render import render_all\n"
     "out = pathlib.Path(sys.argv[2])\n"
     "for path, text in render_all(sys.argv[1]).items():\n"
     "    (out / path).parent.mkdir(parents=True, exist_ok=True)\n"
@@ -89,7 +90,7 @@ def dumped_templates(dump_dir, namespace):
 
 
 def rendered_templates(out_dir, namespace):
-    """{config stack name: template} from hooks.render's output (<namespace>/<name>.json)."""
+    """{config stack name: template} from hooks.engine.render's output (<namespace>/<name>.json)."""
     return {path.stem: json.loads(path.read_text()) for path in (Path(out_dir) / namespace).glob("*.json")}
 
 
@@ -107,7 +108,7 @@ class Rendering:
         self.out_dir = self.workdir / ("rendered-%d" % round_number)
         self.out_dir.mkdir()
         seconds, _ = timed(run_child, [sys.executable, "-c", RENDER_ALL, str(self.root), str(self.out_dir)],
-                           self.env, "hooks.render over %d env files" % len(self.paths))
+                           self.env, "hooks.engine.render over %d env files" % len(self.paths))
         return seconds
 
     def stacker_sample(self, round_number):
@@ -128,7 +129,7 @@ class Rendering:
             rendered = rendered_templates(self.out_dir, namespace)
             dumped = dumped_templates(dump_dir, namespace)
             if set(rendered) != set(dumped):
-                raise BenchError("%s: hooks.render made %s, stacker dumped %s"
+                raise BenchError("%s: hooks.engine.render made %s, stacker dumped %s"
                                  % (path.name, sorted(rendered), sorted(dumped)))
             compared += len(rendered)
             differ += ["%s/%s" % (namespace, name) for name in rendered if rendered[name] != dumped[name]]
@@ -153,7 +154,7 @@ def measure(workdir, projects, sample_size, runs):
             % (len(rendering.sampled), per_file.median / files, runs, per_file.min, per_file.max)),
         Row("rendering.ratio", "stacker per file / one process", "%.1fx" % ratio.median,
             "per-round ratio; min %.1fx, max %.1fx" % (ratio.min, ratio.max)),
-        Row("rendering.identical", "dumped templates equal hooks.render's",
+        Row("rendering.identical", "dumped templates equal hooks.engine.render's",
             "%d of %d" % (compared - len(differ), compared),
             "differ: %s" % ", ".join(differ) if differ else "JSON-equal, stack for stack", ok=not differ),
     ]

@@ -15,7 +15,7 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 from local_endpoint import EndpointError  # scripts/, on sys.path by bench/__init__.py
 
-from hooks import fleet as hooks_fleet
+from hooks.run import fleet as hooks_fleet
 
 from bench import api_calls, fleet, memory, overhead, rendering, report
 from bench.harness import REPO_ROOT, BenchError, Endpoint, load_average, machine_details, workspace

@@ -1,12 +1,13 @@
 """Generated tenants for the benchmarks: env files, the shared tier, the dev snapshots.
 
 Generated namespaces are `bt-<project>-<environment>` (bt-0001-qa ...), valid by
-hooks/naming's rules; every generated env file is checked by hooks/settings before
+hooks/naming's rules; every generated env file is checked by hooks/config/settings before
 use, and its images are the ones environments/xy-0146-qa.env pins.
 """
 from pathlib import Path
 
-from hooks import naming, settings
+from hooks import naming
+from hooks.config import settings
 from seed import local_certificate, seed_dev_snapshot
 
 from bench.harness import ECS_RUNNING, REPO_ROOT, stacker_build

@@ -3,8 +3,9 @@ import copy
 
 from troposphere import Output, Tags
 
-from hooks import endpoint_quirks, naming
-from hooks.stacker_compat import Blueprint
+from hooks import naming
+from hooks.aws import endpoint_quirks
+from hooks.engine.stacker_compat import Blueprint
 
 NAMESPACE_KINDS = {"tenant": naming.parse_namespace, "shared": naming.parse_shared_namespace}
 

@@ -6,11 +6,11 @@ so reviewers read in the rendered JSON exactly which data a deploy brings up, an
 and new databases of one namespace run side by side during a deploy.
 
 The instance is MySQL restored from the tenant's own snapshot `<namespace>-<timestamp>`
-(naming.restore_snapshot_id), which the pre_build hook `hooks.tier_copy` makes from the
+(naming.restore_snapshot_id), which the pre_build hook `hooks.steps.tier_copy` makes from the
 source snapshot `<source-namespace>-<timestamp>` under the tier's KMS key; engine version,
 master user name, storage and encryption come from that snapshot. A restore would also inherit the
 source database's password, so MasterUserPassword is a dynamic reference to the
-namespace's own secret (`hooks.credentials` creates it before the stacks): CloudFormation
+namespace's own secret (`hooks.steps.credentials` creates it before the stacks): CloudFormation
 resolves it at deploy time and sets it right after the restore, before the stack
 completes and so before the service starts against it. The value never appears in
 the template, its parameters or stacker's output.
@@ -33,7 +33,7 @@ KMS key and uses the tier's parameter group, which requires TLS
 restore AWS takes the key from the snapshot: RestoreDBInstanceFromDBSnapshot has no KMS
 key argument, and CloudFormation documents KmsKeyId as not to be set together with
 DBSnapshotIdentifier. So the template sets StorageEncrypted and no KmsKeyId, and always
-restores from `<namespace>-<timestamp>`, which `hooks.tier_copy` guarantees is under the
+restores from `<namespace>-<timestamp>`, which `hooks.steps.tier_copy` guarantees is under the
 tier key before the stack is built (docs/pipeline.md, "The tenant's snapshot copy"). The
 rule does not depend on any key, so the template still renders offline.
 
@@ -48,7 +48,7 @@ from troposphere import GetAtt, Ref, Sub, ec2, rds, ssm
 
 from blueprints.base import TenantstackBlueprint
 from hooks import naming
-from hooks.stacker_compat import CFNNumber, CFNString, EC2SecurityGroupId, EC2SubnetIdList, EC2VPCId
+from hooks.engine.stacker_compat import CFNNumber, CFNString, EC2SecurityGroupId, EC2SubnetIdList, EC2VPCId
 
 DATABASE = "Database"
 DATABASE_SECURITY_GROUP = "DatabaseSecurityGroup"
@@ -189,7 +189,7 @@ class TenantDatabase(TenantstackBlueprint):
                 VPCSecurityGroups=[GetAtt(DATABASE_SECURITY_GROUP, "GroupId")],
                 DBParameterGroupName=Ref("ParameterGroupName"),
                 PubliclyAccessible=False,
-                StorageEncrypted=True,  # under the tier key: the snapshot's (hooks.tier_copy)
+                StorageEncrypted=True,  # under the tier key: the snapshot's (hooks.steps.tier_copy)
                 DeletionProtection=True,
                 BackupRetentionPeriod=Ref("BackupRetentionDays"),
                 CopyTagsToSnapshot=True,

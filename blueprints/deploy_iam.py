@@ -8,7 +8,7 @@ itself (security groups, target groups, listener rules), required to carry the t
 Namespace=<namespace> (aws:RequestTag on create, aws:ResourceTag after). Read-only
 beyond it: the tier's stacks (their outputs feed the tenant's parameters), the source
 namespace's snapshots (the data to promote, copied under the tier key as the namespace's
-own snapshots <namespace>-<timestamp>: hooks.tier_copy), the pipeline's source artifact.
+own snapshots <namespace>-<timestamp>: hooks.steps.tier_copy), the pipeline's source artifact.
 
 `Resource: "*"` remains only for actions that have no resource-level scoping (IAM
 accepts only "*" for them): the EC2, ELB and ECS describe calls,
@@ -174,7 +174,7 @@ def data_statements(ns, source, parameters):
             "ManageNamespaceSecret", SECRET_ACTIONS,
             [Sub(arn("secretsmanager", "secret:%s*" % naming.secret_name_prefix(ns)))],
         ),
-        statement(  # snapshots: final ones <ns>-db-*, and the restore copies <ns>-<ts> (hooks.tier_copy)
+        statement(  # snapshots: final ones <ns>-db-*, and the restore copies <ns>-<ts> (hooks.steps.tier_copy)
             "ManageNamespaceDatabases", DATABASE_ACTIONS,
             [Sub(arn("rds", "%s:%s" % (kind, databases))) for kind in ("db", "snapshot", "subgrp")] + [own_snapshots],
         ),
@@ -187,7 +187,7 @@ def data_statements(ns, source, parameters):
         ),
         statement("ReadSourceSnapshots", SOURCE_SNAPSHOT_ACTIONS, [source_snapshots]),
         # IAM cannot tell a copy's source from its target, so both patterns are listed; every
-        # copy must carry Namespace=<namespace>, and hooks.snapshots refuses as a source any
+        # copy must carry Namespace=<namespace>, and hooks.steps.source_snapshot refuses as a source any
         # snapshot whose Namespace tag names another namespace.
         statement(
             "CopySourceSnapshotsUnderTierKey", ["rds:CopyDBSnapshot"], [source_snapshots, own_snapshots],

@@ -22,8 +22,9 @@ from blueprints.pipeline_iam import (
 from blueprints.deploy_iam import codebuild_trust_policy
 from blueprints.project_base import ProjectBlueprint
 from blueprints.service_iam import arn
-from hooks import naming, settings
-from hooks.stacker_compat import CFNString
+from hooks import naming
+from hooks.config import settings
+from hooks.engine.stacker_compat import CFNString
 
 PIPELINE, PIPELINE_ROLE = "Pipeline", "PipelineRole"
 CHECK_PROJECT, CHECK_ROLE, CHECK_LOG_GROUP = "CheckProject", "CheckRole", "CheckLogGroup"

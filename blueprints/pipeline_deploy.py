@@ -20,8 +20,9 @@ from troposphere import GetAtt, Ref, iam
 from blueprints import codebuild, service_iam
 from blueprints.base import TenantstackBlueprint
 from blueprints.deploy_iam import codebuild_trust_policy, deploy_policies
-from hooks import naming, settings
-from hooks.stacker_compat import CFNString
+from hooks import naming
+from hooks.config import settings
+from hooks.engine.stacker_compat import CFNString
 
 LOG_GROUP = "BuildLogGroup"
 ROLE = "DeployRole"

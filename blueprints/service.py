@@ -16,8 +16,9 @@ from troposphere import GetAtt, Parameter, Ref, Sub, ecs, elasticloadbalancingv2
 
 from blueprints import service_iam
 from blueprints.base import TenantstackBlueprint
-from hooks import naming, settings
-from hooks.stacker_compat import CFNNumber, CFNString, EC2SecurityGroupId, EC2SubnetIdList, EC2VPCId
+from hooks import naming
+from hooks.config import settings
+from hooks.engine.stacker_compat import CFNNumber, CFNString, EC2SecurityGroupId, EC2SubnetIdList, EC2VPCId
 
 LOG_GROUP = "LogGroup"
 EXECUTION_ROLE = "ExecutionRole"
@@ -41,7 +42,7 @@ SCRATCH_PATHS = {
     NGINX: ("/tmp", "/var/cache/nginx", "/var/run"),
 }
 
-# The env-file rule of hooks.settings.image, as a CloudFormation constraint (the env-file
+# The env-file rule of hooks.config.settings.image, as a CloudFormation constraint (the env-file
 # check alone also refuses ":latest"); a test keeps the two in step.
 IMAGE_PATTERN, IMAGE_CONSTRAINT = settings.IMAGE_PATTERN, settings.IMAGE_RULE
 

@@ -11,7 +11,7 @@ to the AWS APIs (ECR, Secrets Manager, SSM, CloudWatch Logs, S3), reached throug
 from troposphere import Ref, ec2
 
 from blueprints.base import TenantstackBlueprint
-from hooks.stacker_compat import CFNString, EC2SecurityGroupId, EC2VPCId
+from hooks.engine.stacker_compat import CFNString, EC2SecurityGroupId, EC2VPCId
 
 SERVICE_SECURITY_GROUP = "ServiceSecurityGroup"
 HTTP_PORT = 80

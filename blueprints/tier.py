@@ -27,8 +27,9 @@ from troposphere import GetAtt, Ref, Sub, ec2, ecs, kms, rds, s3
 from troposphere import elasticloadbalancingv2 as elb
 
 from blueprints.base import TenantstackBlueprint
-from hooks import naming, settings
-from hooks.stacker_compat import CFNString, EC2SubnetIdList, EC2VPCId
+from hooks import naming
+from hooks.config import settings
+from hooks.engine.stacker_compat import CFNString, EC2SubnetIdList, EC2VPCId
 
 CLUSTER = "Cluster"
 LOAD_BALANCER_SECURITY_GROUP = "LoadBalancerSecurityGroup"
@@ -48,7 +49,7 @@ LOAD_BALANCER_ATTRIBUTES = (
 )
 ANYWHERE = "0.0.0.0/0"
 HTTP_PORT, HTTPS_PORT = 80, 443
-# Every tenant database is MySQL 8.0 (hooks.snapshots refuses other snapshots).
+# Every tenant database is MySQL 8.0 (hooks.steps.source_snapshot refuses other snapshots).
 DATABASE_PARAMETER_FAMILY = "mysql8.0"
 DATABASE_PARAMETERS = {"require_secure_transport": "1"}
 # Administration only; using the key (encrypt, decrypt, grants) goes through RDS.
@@ -64,7 +65,7 @@ KEY_USE_ACTIONS = (
     "kms:ListGrants", "kms:ReEncrypt*",
 )
 ACCOUNT_ROOT = "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
-# The same rule as hooks.settings.certificate_arn, enforced again by CloudFormation.
+# The same rule as hooks.config.settings.certificate_arn, enforced again by CloudFormation.
 CERTIFICATE_ARN_PATTERN = settings.CERTIFICATE_ARN_PATTERN
 
 

@@ -21,8 +21,9 @@ import ipaddress
 from troposphere import GetAtt, GetAZs, Join, Ref, Select, Sub, ec2, iam, logs
 
 from blueprints.base import TenantstackBlueprint
-from hooks import naming, settings
-from hooks.stacker_compat import CFNNumber
+from hooks import naming
+from hooks.config import settings
+from hooks.engine.stacker_compat import CFNNumber
 
 VPC = "Vpc"
 INTERNET_GATEWAY = "InternetGateway"

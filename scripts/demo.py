@@ -21,7 +21,9 @@ sys.path[:0] = [str(REPO), str(REPO / "scripts")]
 
 import boto3  # noqa: E402
 
-from hooks import inventory, naming, settings  # noqa: E402
+from hooks import naming
+from hooks.tenant import inventory
+from hooks.config import settings  # noqa: E402
 from local_endpoint import LocalEndpoint, client_env  # noqa: E402
 from seed import local_certificate, seed_dev_snapshot  # noqa: E402
 

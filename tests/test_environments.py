@@ -3,8 +3,10 @@ import collections
 
 import pytest
 
-from hooks import naming, render, settings
-from hooks.stacker_compat import load_config, make_context
+from hooks import naming
+from hooks.engine import render
+from hooks.config import settings
+from hooks.engine.stacker_compat import load_config, make_context
 
 ENV_FILES = render.env_files()
 

@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hooks import render
+from hooks.engine import render
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATES = REPO / "templates"
@@ -51,7 +51,7 @@ def test_two_runs_in_separate_processes_are_byte_identical(tmp_path):
     for seed in ("1", "2"):
         out = tmp_path / seed
         subprocess.run(
-            [sys.executable, "-m", "hooks.render", str(out)],
+            [sys.executable, "-m", "hooks.engine.render", str(out)],
             cwd=str(REPO),
             env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"},
             check=True,
@@ -64,13 +64,13 @@ def test_two_runs_in_separate_processes_are_byte_identical(tmp_path):
 
 def test_check_mode_names_stale_files_and_the_refresh_command(tmp_path):
     out = tmp_path / "templates"
-    subprocess.run([sys.executable, "-m", "hooks.render", str(out)], cwd=str(REPO), check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "hooks.engine.render", str(out)], cwd=str(REPO), check=True, capture_output=True)
     victim = out / "xy-0146-qa" / "service.json"
     victim.write_text(victim.read_text().replace("nginx", "nginy", 1))
     (out / "gone-0001-qa").mkdir()
     (out / "gone-0001-qa" / "db.json").write_text("{}\n")
     result = subprocess.run(
-        [sys.executable, "-m", "hooks.render", "--check", str(out)], cwd=str(REPO), capture_output=True, text=True
+        [sys.executable, "-m", "hooks.engine.render", "--check", str(out)], cwd=str(REPO), capture_output=True, text=True
     )
     assert result.returncode == 1
     assert "run `make templates`" in result.stderr

@@ -53,7 +53,7 @@ def is_final_snapshot_of(snapshot, namespace, timestamp):
 
 def restore_snapshot_id(namespace, timestamp):
     """The tenant's own snapshot its database of `timestamp` restores from: a copy of the
-    source snapshot under the tier's KMS key (hooks.tier_copy), or, when the namespace is
+    source snapshot under the tier's KMS key (hooks.steps.tier_copy), or, when the namespace is
     its own source, the source snapshot itself. Same shape as every snapshot id."""
     return snapshot_id(namespace, timestamp)
 
@@ -234,7 +234,7 @@ def s3_prefix_pattern(namespace):
 # --- tags ------------------------------------------------------------------------------
 
 
-# The tag on a snapshot the pipeline copied (hooks.tier_copy): the id of the snapshot it
+# The tag on a snapshot the pipeline copied (hooks.steps.tier_copy): the id of the snapshot it
 # copies. Only snapshots carrying it are ever deleted by the pipeline.
 COPIED_FROM_TAG = "CopiedFrom"
 

@@ -1,7 +1,7 @@
 """bench/tenants.py: generated env files pass the project's own checks."""
 import pytest
 
-from hooks import settings
+from hooks.config import settings
 
 from bench import tenants
 

@@ -7,7 +7,7 @@ A case is (blueprint class, variables); its file is tests/blueprints/golden/<cas
 import os
 from pathlib import Path
 
-from hooks.render import canonical_json, render_blueprint
+from hooks.engine.render import canonical_json, render_blueprint
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDENS") == "1"

@@ -5,8 +5,8 @@ import pytest
 from blueprints.base import BlueprintError
 from blueprints.database import TenantDatabase
 from hooks import naming
-from hooks.render import render_blueprint
-from hooks.stacker_compat import make_context
+from hooks.engine.render import render_blueprint
+from hooks.engine.stacker_compat import make_context
 from tests.blueprints.golden import assert_matches_golden
 from tests.blueprints.template_checks import (
     config_variables,
@@ -94,7 +94,7 @@ def test_the_database_is_encrypted_private_protected_and_never_deleted_by_cloudf
     assert database["MultiAZ"] == {"Ref": "MultiAZ"}
     assert database["DBInstanceClass"] == {"Ref": "InstanceClass"}
     assert database["DBSubnetGroupName"] == {"Ref": "DatabaseSubnetGroup"}
-    # The key is the snapshot's (hooks.tier_copy puts it under the tier key): CloudFormation
+    # The key is the snapshot's (hooks.steps.tier_copy puts it under the tier key): CloudFormation
     # must not get KmsKeyId together with DBSnapshotIdentifier.
     assert "KmsKeyId" not in database
     assert database["DBParameterGroupName"] == {"Ref": "ParameterGroupName"}

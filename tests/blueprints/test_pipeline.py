@@ -11,9 +11,10 @@ from blueprints.base import BlueprintError
 from blueprints.pipeline import DeliveryPipeline
 from blueprints.pipeline_artifacts import PipelineArtifacts
 from blueprints.pipeline_deploy import TenantDeployProject
-from hooks import naming, settings
-from hooks.render import render_blueprint
-from hooks.stacker_compat import load_config, make_context
+from hooks import naming
+from hooks.config import settings
+from hooks.engine.render import render_blueprint
+from hooks.engine.stacker_compat import load_config, make_context
 from tests.blueprints.golden import assert_matches_golden
 from tests.blueprints.template_checks import REPO_ROOT, config_variables, properties, resources_of_type, tag_problems
 

@@ -6,9 +6,10 @@ import pytest
 from blueprints import service_iam
 from blueprints.base import BlueprintError
 from blueprints.service import IMAGE_PATTERN, TenantService
-from hooks import naming, settings
-from hooks.render import render_blueprint
-from hooks.stacker_compat import make_context
+from hooks import naming
+from hooks.config import settings
+from hooks.engine.render import render_blueprint
+from hooks.engine.stacker_compat import make_context
 from tests.blueprints.golden import assert_matches_golden
 from tests.blueprints.template_checks import (
     config_variables,

@@ -4,8 +4,8 @@ import pytest
 
 from blueprints.base import BlueprintError
 from blueprints.tier import SharedTier
-from hooks.render import render_blueprint
-from hooks.stacker_compat import make_context
+from hooks.engine.render import render_blueprint
+from hooks.engine.stacker_compat import make_context
 from tests.blueprints.golden import assert_matches_golden
 from tests.blueprints.template_checks import (
     config_variables,

@@ -4,9 +4,9 @@ import pytest
 
 from blueprints.base import BlueprintError
 from blueprints.vpc import SharedVpc
-from hooks import settings
-from hooks.render import render_blueprint
-from hooks.stacker_compat import make_context
+from hooks.config import settings
+from hooks.engine.render import render_blueprint
+from hooks.engine.stacker_compat import make_context
 from tests.blueprints.golden import assert_matches_golden
 from tests.blueprints.template_checks import (
     config_variables,

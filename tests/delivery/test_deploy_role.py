@@ -67,7 +67,7 @@ def needs(world, ns):
         ("secretsmanager:CreateSecret", arn("secretsmanager", "secret:%s-AbC123" % naming.db_secret_name(ns)), {}),
         ("secretsmanager:GetRandomPassword", "*", {}),
         ("rds:DescribeDBSnapshots", arn("rds", "snapshot:%s" % naming.snapshot_id(source, TS)), {}),
-        # hooks.tier_copy: the source snapshot copied under the tier key as <ns>-<ts>, restored, later deleted.
+        # hooks.steps.tier_copy: the source snapshot copied under the tier key as <ns>-<ts>, restored, later deleted.
         ("rds:CopyDBSnapshot", arn("rds", "snapshot:%s" % naming.snapshot_id(source, TS)),
          {"aws:RequestTag/Namespace": ns.name}),
         ("rds:CopyDBSnapshot", arn("rds", "snapshot:%s" % naming.restore_snapshot_id(ns, TS)),

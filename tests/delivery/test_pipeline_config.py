@@ -4,7 +4,9 @@ import json
 
 import pytest
 
-from hooks import naming, render, settings
+from hooks import naming
+from hooks.engine import render
+from hooks.config import settings
 
 PROJECT = "xy-0146"
 CONNECTION = "arn:aws:codestar-connections:us-east-1:123456789012:connection/0c6b2f4e-6a51-4c7e-9d1a-000000000003"

@@ -6,7 +6,8 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
-from hooks import naming, settings
+from hooks import naming
+from hooks.config import settings
 from seed import local_certificate, seed_dev_snapshot, tier_key_arn
 from tests.e2e.stacker_cli import REPO, STACKER, TIMEOUT, build
 
@@ -45,7 +46,7 @@ class State:
     service_timestamp: object = None
     lock: object = None
     registrations: set = field(default_factory=set)
-    restore_copies: dict = field(default_factory=dict)  # timestamp -> (KmsKeyId, tags) of <ns>-<ts> (hooks.tier_copy)
+    restore_copies: dict = field(default_factory=dict)  # timestamp -> (KmsKeyId, tags) of <ns>-<ts> (hooks.steps.tier_copy)
     tier_key: object = None  # ARN of alias/<tier>/rds
 
 
@@ -62,7 +63,7 @@ class Tenants:
 
     def snapshot(self, source_namespace, timestamp, **engine):
         """A dev snapshot; once the tier exists, under its key, as a dev database the pipeline
-        restored would be (the dev namespace is its own source: hooks.tier_copy)."""
+        restored would be (the dev namespace is its own source: hooks.steps.tier_copy)."""
         key = tier_key_arn(self.aws.client("kms"), source_namespace)
         engine = dict({"kms_key_id": key} if key else {}, **engine)
         return seed_dev_snapshot(self.aws.client("rds"), source_namespace, timestamp, **engine)

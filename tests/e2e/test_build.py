@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from hooks import naming, settings
+from hooks import naming
+from hooks.config import settings
 from local_endpoint import client_env, free_port
 from seed import local_certificate, seed_dev_snapshot, tier_key_arn
 from tests.e2e.stacker_cli import build
@@ -80,7 +81,7 @@ def test_database_is_named_tagged_registered_and_restores_the_snapshot(built, na
     template = template if isinstance(template, dict) else json.loads(template)
     properties = template["Resources"]["Database"]["Properties"]
     # It restores the namespace's own copy of the source snapshot, made under the tier key by
-    # hooks.tier_copy; the copy itself is on the endpoint.
+    # hooks.steps.tier_copy; the copy itself is on the endpoint.
     copy_id = naming.restore_snapshot_id(namespace, timestamp)
     assert properties["DBSnapshotIdentifier"] == copy_id
     assert "KmsKeyId" not in properties

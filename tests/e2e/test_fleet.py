@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from hooks import naming, settings
+from hooks import naming
+from hooks.config import settings
 from tests.e2e import tenants as tenants_module
 from tests.e2e.stacker_cli import REPO
 from tests.e2e.tenants import TS1, Tenants, assert_invariants

@@ -112,7 +112,7 @@ DB_INSTANCE_RULES = (
 # A restored instance gets its key from its snapshot, and CloudFormation must not get
 # KmsKeyId with DBSnapshotIdentifier. So the key rule becomes: restore only from the
 # namespace's own snapshot <namespace>-<timestamp> (naming.restore_snapshot_id), which
-# hooks.tier_copy puts under the tier key before the stack is built, and set no KmsKeyId.
+# hooks.steps.tier_copy puts under the tier key before the stack is built, and set no KmsKeyId.
 RDS_RESTORES_TIER_COPY = (
     "RDS_RESTORES_TIER_COPY",
     "DBSnapshotIdentifier must be the namespace's own snapshot <namespace>-<timestamp> (under the tier key), "

@@ -2,7 +2,7 @@
 
 Encrypted with the tier key: a restored instance takes its key from its snapshot, and
 CloudFormation must not get KmsKeyId with DBSnapshotIdentifier, so a restored instance
-must restore the namespace's own snapshot <namespace>-<timestamp> (which hooks.tier_copy
+must restore the namespace's own snapshot <namespace>-<timestamp> (which hooks.steps.tier_copy
 puts under the tier key before the stack) and set no KmsKeyId (RDS_RESTORES_TIER_COPY);
 an instance not restored must name its key (RDS_KMS_KEY).
 """

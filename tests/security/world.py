@@ -20,8 +20,9 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hooks import render, settings
-from hooks.stacker_compat import load_config
+from hooks.engine import render
+from hooks.config import settings
+from hooks.engine.stacker_compat import load_config
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = REPO / "templates"

@@ -1,0 +1,2 @@
+"""The `tenantstack` command line."""
+from hooks.cli.main import main  # noqa: F401

@@ -1,0 +1,159 @@
+"""`tenantstack deploy`: one tenant's promotion, or a fleet of them (docs/deploy.md)."""
+import datetime
+import logging
+import sys
+
+from hooks import errors
+from hooks.aws import api_rate
+from hooks.run import deploy
+from hooks.run import fleet
+from hooks.cli import progress as fleet_progress
+from hooks.cli import options
+from hooks.cli import output
+
+USAGE = """\
+tenantstack deploy ENVFILE [-e KEY=VALUE ...] [--max-api-rate R] [--json] [-- STACKER_ARGS ...]
+       tenantstack deploy --fleet ENVFILE... [--parallel N] [--max-api-rate R] [--json] [--log-dir DIR]"""
+
+EPILOG = """\
+One ENVFILE: runs `stacker build ENVFILE stacker/tenant.yaml` (one promotion), streams
+stacker's output to stderr, and prints one result line (or JSON) on stdout. When a stack
+fails, stacker skips every post_build hook; deploy then releases the deploy lock the run
+left, points the service back at what it ran before and retires the run's new database
+(final snapshot first). It never moves the pointer.
+
+--fleet: deploys every ENVFILE, at most N at a time, each stacker's output in
+DIR/<namespace>.log; progress on stderr, a summary table (or JSON) on stdout. Every env file
+is checked before anything starts. One tenant's failure does not stop the others. Ctrl-C
+starts no new deploy and stops the running ones at their next stack boundary (each is
+cleaned up); a second Ctrl-C kills them.
+
+--max-api-rate R: at most R AWS API requests per second (retries included) over the whole
+run. Each stacker process gets an equal share, R / the deploys that run at once, and its
+requests are spaced 1/share apart; the clean-up after a failed deploy gets the same share.
+Default with --fleet: %g (SSM Parameter Store's standard throughput); one deploy: no
+limit. 0: no limit.
+
+exit codes: 0 ok, 2 bad input (nothing was changed), 3 the namespace's deploy lock is held
+by another deploy, 4 a deploy failed (the tenant keeps serving what it served before),
+130 interrupted. A fleet exits with the first that applies of 130, 4, 2, 3, else 0.
+
+examples:
+  tenantstack deploy environments/xy-0146-qa.env
+  tenantstack deploy environments/xy-0146-qa.env -e db_timestamp=20261115t120000z
+  tenantstack deploy environments/xy-0146-qa.env -- --tail
+  tenantstack deploy --fleet environments/*-qa.env --parallel 4
+  tenantstack deploy --fleet environments/*-qa.env --parallel 8 --max-api-rate 20
+  tenantstack deploy --fleet environments/*-qa.env --json | jq '.tenants[] | select(.result != "ok")'
+""" % fleet.DEFAULT_MAX_API_RATE
+TABLE_MESSAGE_WIDTH = 120
+
+
+def register(commands):
+    parser = options.add_command(
+        commands,
+        "deploy",
+        help="promote one tenant (stacker build) or a fleet of tenants, cleaning up after a failure",
+        description="Run the promotion of each ENVFILE (stacker/tenant.yaml) and report the outcome.",
+        epilog=EPILOG,
+    )
+    parser.usage = USAGE
+    parser.add_argument("env_files", nargs="+", metavar="ENVFILE",
+                        help="tenant env file; with --fleet, several; without, arguments after -- go to stacker")
+    parser.add_argument("--fleet", action="store_true", help="deploy every ENVFILE, --parallel at a time")
+    parser.add_argument("-e", "--env", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override an env file key (checked like the file), e.g. -e db_timestamp=20261115t120000z")
+    parser.add_argument("--parallel", type=int, default=4, metavar="N",
+                        help="with --fleet: deploys at once, %d to %d (default: %%(default)s)" % fleet.PARALLEL_RANGE)
+    parser.add_argument("--max-api-rate", metavar="R",
+                        help="AWS API calls per second, all processes together, 0: no limit (default: %g with "
+                        "--fleet, split equally over the deploys at once; no limit for one deploy)"
+                        % fleet.DEFAULT_MAX_API_RATE)
+    parser.add_argument("--log-dir", metavar="DIR",
+                        help="with --fleet: directory of the per-tenant logs (default: .run/fleet/<UTC time>/)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the result as JSON (stable; schema in docs/deploy.md)")
+    parser.set_defaults(run=run)
+
+
+def run(args):
+    logging.getLogger().addHandler(logging.NullHandler())  # hooks' log lines go to each deploy's output only
+    if args.fleet:
+        return run_fleet(args)
+    return run_one(args)
+
+
+def parse_overrides(values):
+    pairs = {}
+    for value in values:
+        key, sep, setting = value.partition("=")
+        if not sep or not key:
+            raise errors.BadInput("-e %r is invalid: expected KEY=VALUE, e.g. -e db_timestamp=20261115t120000z" % value)
+        if key in pairs:
+            raise errors.BadInput("-e %s is given twice (%r and %r); give each key once" % (key, pairs[key], setting))
+        pairs[key] = setting
+    return pairs
+
+
+def run_one(args):
+    env_file, stacker_args = args.env_files[0], args.env_files[1:]
+    if stacker_args and not stacker_args[0].startswith("-"):
+        raise errors.BadInput(
+            "deploy takes one ENVFILE (got %s); deploy several with --fleet, and pass stacker "
+            "arguments after --" % ", ".join(args.env_files)
+        )
+    if args.log_dir:
+        raise errors.BadInput("--log-dir applies to --fleet only; a single deploy streams to stderr")
+    overrides = parse_overrides(args.overrides) or None
+    rate = fleet.check_max_api_rate(args.max_api_rate or 0)  # one deploy: no limit unless asked
+    with api_rate.limited(rate):  # the clean-up after a failure runs here, once stacker has ended
+        result = deploy.deploy(env_file, overrides, stacker_args, output=sys.stderr, max_api_rate=rate)
+    if args.json:
+        print(output.json_document(dict(fleet.tenant_json(result), command="deploy")), end="")
+    else:
+        print("%s: %s (%s, %.1f s)" % (result.namespace or env_file, fleet.RESULT_OF[result.exit_code],
+                                       result.message, result.seconds))
+    return cli_exit_code(result.exit_code, result.interrupted)
+
+
+def cli_exit_code(code, interrupted):
+    """130 for a deploy that was interrupted and did not finish; else its own code."""
+    return fleet.INTERRUPTED if interrupted and code != deploy.OK else code
+
+
+def run_fleet(args):
+    refused = [value for value in args.env_files if value.startswith("-")]
+    if refused or args.overrides:
+        raise errors.BadInput(
+            "--fleet takes env files only (got %s); set keys in each env file, and run stacker arguments "
+            "with a single deploy" % ", ".join(refused + ["-e %s" % value for value in args.overrides])
+        )
+    fleet.check_parallel(args.parallel)
+    rate = fleet.DEFAULT_MAX_API_RATE if args.max_api_rate is None else fleet.check_max_api_rate(args.max_api_rate)
+    try:
+        prepared = fleet.check_fleet(args.env_files)
+    except errors.BadInput as error:
+        if args.json:
+            print(output.json_document({"command": "deploy --fleet", "exit_code": deploy.BAD_INPUT,
+                                        "error": str(error), "tenants": []}), end="")
+        raise
+    log_dir = args.log_dir or fleet.default_log_dir(datetime.datetime.now(datetime.timezone.utc))
+    progress = fleet_progress.for_stream(sys.stderr, len(prepared))
+    summary = fleet.run_fleet(prepared, args.parallel, log_dir, progress, max_api_rate=rate)
+    if args.json:
+        print(output.json_document(fleet.summary_json(summary)), end="")
+    else:
+        print("\n".join(summary_table(summary)))
+    return summary.exit_code
+
+
+def summary_table(summary):
+    rows = []
+    for outcome in summary.outcomes:
+        result = outcome.result
+        if result is None:
+            rows.append((outcome.prepared.namespace, fleet.SKIPPED, None, None, "not started", None))
+            continue
+        rows.append((result.namespace, outcome.status, result.exit_code, "%.1f" % result.seconds,
+                     fleet_progress.shorten(result.message, TABLE_MESSAGE_WIDTH), outcome.log_file))
+    return output.table(("NAMESPACE", "RESULT", "EXIT", "SECONDS", "MESSAGE", "LOG"), rows)

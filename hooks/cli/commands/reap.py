@@ -1,0 +1,87 @@
+"""`tenantstack reap NAMESPACE [--apply]`: retire a tenant's orphaned databases."""
+import os
+
+from hooks.config import envfile
+from hooks.config import hookargs
+from hooks.ops import reap as reaping
+from hooks.steps import retire
+from hooks.tenant import status as tenant_status
+from hooks.cli import options
+from hooks.cli import output
+
+EPILOG = """\
+Without --apply nothing changes: it lists every database, what reap would do with it
+and why (the pipeline's own retirement plan). Retired are databases that are neither
+active, in flight (the target of a deploy holding the lock), referenced by the service's
+task definitions, nor among the retain_previous most recently active ones.
+
+--apply takes the namespace's deploy lock (exit 3 while a deploy holds it), plans again,
+and for each database: a final snapshot <namespace>-db-<timestamp>-final-<now>, waited
+for until available, then the instance, then its stack. Pointer, service and lock are
+re-checked right before each deletion. Progress goes to stderr.
+
+examples:
+  tenantstack reap xy-0146-qa
+  tenantstack reap xy-0146-qa --apply
+"""
+
+HEADERS = ("TIMESTAMP", "ROLE", "REAP", "WHY")
+
+
+def register(commands):
+    parser = options.add_command(
+        commands,
+        "reap",
+        help="list (or with --apply retire) databases a tenant no longer needs",
+        description="Show what would be retired from NAMESPACE and why; --apply retires it "
+        "(final snapshot first, under the deploy lock).",
+        epilog=EPILOG,
+    )
+    options.add_namespace(parser)
+    parser.add_argument("--apply", action="store_true", help="retire them (default: dry run, nothing changes)")
+    options.add_environments(parser, env_file=True)
+    parser.set_defaults(run=run)
+
+
+def run(args):
+    path, values = envfile.load_tenant(args.namespace, args.env_file, args.environments)
+    namespace = values["namespace"]
+    wait = retire.Wait(
+        poll_seconds=hookargs.poll_seconds("reap", None, retire.DEFAULT_WAIT.poll_seconds, os.environ),
+        budget_seconds=retire.DEFAULT_WAIT.budget_seconds,
+    )
+    clients = tenant_status.Clients.from_environment()
+    databases = tenant_status.read_databases(clients, namespace, values["shared_namespace"], values["retain_previous"])
+    doomed = [role for role in databases.roles if role.action == retire.RETIRE]
+    rows = [(role.timestamp, role.role, role.action, role.reason) for role in databases.roles]
+    if not args.apply:
+        print("%s: %s (dry run: nothing was changed; --apply retires them)"
+              % (namespace, _count(doomed, "would retire")))
+        if rows:
+            print("\n".join("  " + line for line in output.table(HEADERS, rows)))
+        return 0
+    if not doomed:
+        print("%s: nothing to retire; nothing was changed" % namespace)
+        return 0
+    with output.progress_logging():
+        result = reaping.reap(
+            clients, namespace, values["shared_namespace"], values["retain_previous"], databases.active,
+            values["stable_timeout"], wait,
+        )
+    print("%s: retired %d database(s)" % (namespace, len(result["retired"])))
+    for done in result["retired"]:
+        print("  %s: final snapshot %s; %s" % (done["timestamp"], done["final_snapshot"] or "none", _deleted(done)))
+    for decision in result["kept"]:
+        print("  %s: kept (%s)" % (decision.timestamp, decision.reason))
+    return 0
+
+
+def _count(roles, verb):
+    if not roles:
+        return "nothing to retire"
+    return "%s %d database(s): %s" % (verb, len(roles), ", ".join(role.timestamp for role in roles))
+
+
+def _deleted(done):
+    parts = [what for what, flag in (("instance", done["deleted_instance"]), ("stack", done["deleted_stack"])) if flag]
+    return "deleted %s" % " and ".join(parts) if parts else "nothing left to delete"

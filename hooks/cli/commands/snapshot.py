@@ -1,0 +1,61 @@
+"""`tenantstack snapshot NAMESPACE [--timeout SECONDS]`: snapshot the active database, print its timestamp."""
+import datetime
+import os
+
+from hooks import aws, naming
+from hooks.ops import capture
+from hooks.config import hookargs
+from hooks.steps import retire
+from hooks.cli import options
+from hooks.cli import output
+from hooks.errors import BadInput
+
+DEFAULT_TIMEOUT = 3600
+DEFAULT_POLL_SECONDS = 15
+
+EPILOG = """\
+Takes the manual snapshot <namespace>-<now> (now in UTC, e.g. xy-0146-dev-20261115t120000z)
+of the namespace's active database, tagged with its namespace, and waits until it is
+available (progress on stderr). stdout gets the timestamp alone, so a script can use it:
+it is what a promotion's db_timestamp names. Exit 2 (nothing changed) when the namespace
+has no active database; exit 1 when the snapshot is not available within --timeout (it
+keeps being taken).
+
+examples:
+  tenantstack snapshot xy-0146-dev
+  ts=$(tenantstack snapshot xy-0146-dev) && tenantstack promote xy-0146-dev xy-0146-qa --timestamp "$ts"
+"""
+
+
+def register(commands):
+    parser = options.add_command(
+        commands,
+        "snapshot",
+        help="snapshot a namespace's active database as <namespace>-<now>; print the timestamp",
+        description="Snapshot NAMESPACE's active database and print the snapshot's timestamp.",
+        epilog=EPILOG,
+    )
+    options.add_namespace(parser, help="namespace whose active database to snapshot, e.g. xy-0146-dev")
+    parser.add_argument(
+        "--timeout", metavar="SECONDS", default=DEFAULT_TIMEOUT,
+        help="how long to wait for the snapshot to become available (default: %(default)s)",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args):
+    namespace = naming.parse_namespace(args.namespace).name
+    timeout = hookargs.seconds(args.timeout, exclusive=True)
+    if timeout is None:
+        raise BadInput("--timeout %r is invalid: expected a number of seconds > 0" % args.timeout)
+    wait = retire.Wait(
+        poll_seconds=hookargs.poll_seconds("snapshot", None, DEFAULT_POLL_SECONDS, os.environ),
+        budget_seconds=timeout,
+    )
+    rds = aws.client("rds")
+    now = datetime.datetime.now(datetime.timezone.utc)
+    timestamp, snapshot = capture.start_snapshot(aws.client("ssm"), rds, namespace, now)
+    output.progress("taking snapshot %s of %s's active database" % (snapshot, namespace))
+    capture.wait_until_available(rds, snapshot, wait, output.progress)
+    print(timestamp)
+    return 0

@@ -1,0 +1,202 @@
+"""`tenantstack status NAMESPACE... | --all [--json]`: what each tenant runs on, right now."""
+import datetime
+
+from hooks import naming
+from hooks.config import envfile
+from hooks.lock import deploy_lock
+from hooks.tenant import status as tenant_status
+from hooks.cli.commands import history
+from hooks.cli import options
+from hooks.cli import output
+from hooks.errors import BadInput
+
+EPILOG = """\
+Per tenant: the active timestamp; every database with its role (active, in flight,
+referenced, retained, orphan) and what `reap` would do with it; the service's state and
+task definition; the deploy lock's holder and age; the last pointer flips. Read-only.
+
+The env file (DIR/<namespace>.env) gives the tier (cluster) and retain_previous.
+--all reads every tenant env file in DIR (shared ones, common-*, are skipped).
+
+examples:
+  tenantstack status xy-0146-qa xy-0146-prod
+  tenantstack status --all
+  tenantstack status --all --json | jq '.tenants[] | {namespace, active}'
+"""
+
+
+def register(commands):
+    parser = options.add_command(
+        commands,
+        "status",
+        help="show tenants' active database, databases and their roles, service, lock, last flips",
+        description="Show the state of each NAMESPACE (or of every tenant with --all).",
+        epilog=EPILOG,
+    )
+    parser.add_argument("namespaces", nargs="*", metavar="NAMESPACE", help="tenant namespace(s), e.g. xy-0146-qa")
+    parser.add_argument("--all", action="store_true", help="every tenant with an env file in DIR")
+    options.add_environments(parser)
+    options.add_json(parser)
+    parser.set_defaults(run=run)
+
+
+def namespaces_asked(args):
+    if args.all and args.namespaces:
+        raise BadInput("give NAMESPACE... or --all, not both (got --all and %s)" % " ".join(args.namespaces))
+    if args.all:
+        return envfile.tenant_namespaces(args.environments)
+    if not args.namespaces:
+        raise BadInput("name at least one NAMESPACE (e.g. tenantstack status xy-0146-qa), or pass --all")
+    return [naming.parse_namespace(namespace).name for namespace in args.namespaces]
+
+
+def run(args):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    tenants = []
+    for namespace in namespaces_asked(args):
+        path, values = envfile.load_tenant(namespace, environments=args.environments)
+        tenants.append((path, values))
+    clients = tenant_status.Clients.from_environment()
+    statuses = [
+        (path, tenant_status.gather(
+            clients, values["namespace"], values["shared_namespace"], values["retain_previous"], now
+        ))
+        for path, values in tenants
+    ]
+    if args.json:
+        print(output.json_document({"tenants": [status_json(status, path) for path, status in statuses]}), end="")
+    else:
+        print("\n\n".join("\n".join(status_lines(status, path)) for path, status in statuses))
+    return 0
+
+
+# --- JSON ------------------------------------------------------------------------------------
+
+
+def status_json(status, env_file):
+    return {
+        "namespace": status.namespace,
+        "env_file": str(env_file),
+        "shared_namespace": status.shared_namespace,
+        "retain_previous": status.retain_previous,
+        "active": status.databases.active,
+        "databases": [database_json(role) for role in status.databases.roles],
+        "service": service_json(status.service),
+        "lock": lock_json(status.lock),
+        "recent_flips": [history.flip_json(flip) for flip in status.recent_flips],
+    }
+
+
+def database_json(role):
+    database = role.database
+    return {
+        "timestamp": database.timestamp,
+        "instance_id": database.instance_id,
+        "stack_name": database.stack_name,
+        "registered": database.registered,
+        "instance_status": database.instance_status,
+        "stack_status": database.stack_status,
+        "role": role.role,
+        "reap": role.action,
+        "reason": role.reason,
+    }
+
+
+def service_json(service):
+    if service is None:
+        return None
+    return {
+        "name": service.name,
+        "cluster": service.cluster,
+        "status": service.status,
+        "task_definition": service.task_definition,
+        "desired_count": service.desired,
+        "running_count": service.running,
+        "state": service.state,
+        "state_reason": service.reason,
+        "deployments": [dict(deployment) for deployment in service.deployments],
+    }
+
+
+def lock_json(state):
+    if state is None:
+        return None
+    record = state.record
+    return {
+        "holder": record.holder,
+        "user": record.user,
+        "host": record.host,
+        "pid": record.pid,
+        "build_id": record.build_id,
+        "acquired_at": record.acquired_at,
+        "age_seconds": state.age_seconds,
+        "ttl_seconds": record.ttl_seconds,
+        "target_timestamp": record.target_timestamp,
+        "stale": state.verdict.stale,
+        "verdict": state.verdict.reason,
+    }
+
+
+# --- table -----------------------------------------------------------------------------------
+
+DATABASE_HEADERS = ("TIMESTAMP", "ROLE", "INSTANCE", "STACK", "REAP", "WHY")
+
+
+def status_lines(status, env_file):
+    unset = "none (%s is not set)" % naming.ssm_active_parameter(status.namespace)
+    lines = [
+        "%s  (tier %s, retain_previous %d, from %s)"
+        % (status.namespace, status.shared_namespace, status.retain_previous, env_file),
+        "active database: %s" % (status.databases.active or unset),
+    ]
+    if status.databases.roles:
+        rows = [
+            (role.timestamp, role.role, role.database.instance_status or "none", role.database.stack_status or "none",
+             role.action, role.reason)
+            for role in status.databases.roles
+        ]
+        lines += ["databases:"] + ["  " + line for line in output.table(DATABASE_HEADERS, rows)]
+    else:
+        lines.append("databases: none")
+    lines += service_lines(status.service, status.databases.referenced)
+    lines += lock_lines(status.namespace, status.lock)
+    if status.recent_flips:
+        lines += ["last pointer flips:"]
+        lines += ["  " + line for line in output.table(history.FLIP_HEADERS, history.flip_rows(status.recent_flips))]
+    else:
+        lines.append("last pointer flips: none")
+    return lines
+
+
+def service_lines(service, referenced):
+    if service is None:
+        return ["service: none"]
+    lines = [
+        "service %s in cluster %s: %s: %s" % (service.name, service.cluster, service.state, service.reason),
+        "  task definition %s, runs against database %s"
+        % (service.task_definition, ", ".join(sorted(referenced)) or "unknown"),
+    ]
+    for deployment in service.deployments:
+        lines.append(
+            "  deployment %s on %s: rollout %s, %d of %d running"
+            % (deployment["status"], deployment["task_definition"], deployment["rollout_state"] or "not reported",
+               deployment["running"], deployment["desired"])
+        )
+    return lines
+
+
+def lock_lines(namespace, state):
+    if state is None:
+        return ["deploy lock: free"]
+    record = state.record
+    lines = [
+        "deploy lock: held by %s for %s (since %s, ttl %s) to deploy %s"
+        % (record.holder, deploy_lock.human_duration(state.age_seconds), record.acquired_at,
+           deploy_lock.human_duration(record.ttl_seconds), record.target_timestamp),
+    ]
+    if state.verdict.stale:
+        lines.append("  stale: %s; the next deploy takes it over by itself" % state.verdict.reason)
+    else:
+        lines.append("  live: %s" % state.verdict.reason)
+        lines.append("  if you know its holder is dead: %s" % deploy_lock.unlock_command(namespace, record.holder))
+    return lines

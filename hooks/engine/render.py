@@ -1,0 +1,205 @@
+"""Render every stack of every env file to reviewable JSON, offline.
+
+    python -m hooks.engine.render templates          # write templates/<namespace>/<stack>.json
+    python -m hooks.engine.render --check templates  # exit 1 and list files that are stale
+
+Env files: environments/<namespace>.env (tenant and shared namespaces) and
+environments/pipelines/<project>.env (a project's delivery pipeline, stacker/pipeline.yaml;
+its templates go to templates/<project>/).
+
+Cross-stack values are CloudFormation parameters, so a template never depends on
+another stack's outputs: the renderer gives those variables a placeholder and needs
+no AWS access. A variable that is not a CloudFormation parameter must not use a
+lookup that needs AWS; the renderer refuses such a config with a message naming it.
+Output is canonical (sorted keys, two-space indent, trailing newline): two runs are
+byte-identical.
+"""
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from hooks.aws import endpoint_quirks
+from hooks import naming
+from hooks.config import settings
+from hooks.engine.stacker_compat import CFNType, Variable, load_config, make_context
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CONFIG_FOR_KIND = {
+    "shared": "stacker/shared.yaml",
+    "tenant": "stacker/tenant.yaml",
+    "pipeline": "stacker/pipeline.yaml",
+}
+REFRESH_COMMAND = "make templates"
+
+
+class RenderError(ValueError):
+    """A config or env file cannot be rendered offline."""
+
+
+def canonical_json(template):
+    return json.dumps(template, sort_keys=True, indent=2, separators=(",", ": ")) + "\n"
+
+
+def load_class(class_path):
+    module_path, _, name = class_path.rpartition(".")
+    module = __import__(module_path, fromlist=[name])
+    return getattr(module, name)
+
+
+def render_blueprint(blueprint_class, variables, name="stack", context=None):
+    """Render one blueprint with plain variable values; CFN parameters need none.
+
+    Returns the template as a dict.
+    """
+    blueprint = blueprint_class(name=name, context=context or make_context(None, {}))
+    return json.loads(blueprint.to_json(variables=variables))
+
+
+def config_for(env_path, root=REPO_ROOT):
+    """The stacker config an env file deploys with: shared, tenant or pipeline, by its namespace."""
+    namespace = settings.parse_env_file(Path(env_path).read_text(), str(env_path)).get("namespace")
+    if naming.is_project(namespace):
+        kind = "pipeline"
+    else:
+        kind = "shared" if namespace in naming.SHARED_NAMESPACES else "tenant"
+    return Path(root) / CONFIG_FOR_KIND[kind]
+
+
+def _offline_variables(stack, blueprint_class, context):
+    """Variable values for rendering: CFN parameters are skipped, the rest resolved."""
+    defined = blueprint_class(name=stack.name, context=context).defined_variables()
+    values = {}
+    for key, raw_value in (stack.variables or {}).items():
+        definition = defined.get(key)
+        if definition is None:
+            raise RenderError(
+                "stack %s: variable %s is not defined by %s" % (stack.name, key, stack.class_path)
+            )
+        if isinstance(definition.get("type"), CFNType):
+            continue
+        variable = Variable(key, raw_value)
+        try:
+            variable.resolve(context, provider=None)
+        except Exception as error:  # stacker wraps every lookup failure differently
+            raise RenderError(
+                "stack %s: variable %s (%r) cannot be resolved offline (%s); values from other "
+                "stacks must enter as CloudFormation parameters (a CFNType variable)"
+                % (stack.name, key, raw_value, error)
+            ) from None
+        values[key] = variable.value
+    return values
+
+
+def render_env_file(env_path, root=REPO_ROOT):
+    """Render every stack the env file deploys: {config stack name: template dict}."""
+    env_path = Path(env_path)
+    environment = settings.parse_env_file(env_path.read_text(), str(env_path))
+    settings.load_settings(environment, str(env_path))
+    config = load_config(config_for(env_path, root).read_text(), environment)
+    context = make_context(config, environment)
+    rendered = {}
+    for stack in config.stacks:
+        blueprint_class = load_class(stack.class_path)
+        variables = _offline_variables(stack, blueprint_class, context)
+        rendered[stack.name] = render_blueprint(blueprint_class, variables, stack.name, context)
+    return rendered
+
+
+def env_files(root=REPO_ROOT):
+    """The env files of tenant and shared namespaces."""
+    return sorted((Path(root) / "environments").glob("*.env"))
+
+
+def pipeline_env_files(root=REPO_ROOT):
+    """The env files of the projects' delivery pipelines."""
+    return sorted((Path(root) / "environments" / "pipelines").glob("*.env"))
+
+
+def render_all(root=REPO_ROOT):
+    """{relative output path: canonical JSON} for every stack of every tenant and shared env file."""
+    return _render(env_files(root), root)
+
+
+def render_pipelines(root=REPO_ROOT):
+    """{relative output path: canonical JSON} for every stack of every pipeline env file."""
+    return _render(pipeline_env_files(root), root)
+
+
+def render_templates(root=REPO_ROOT):
+    """{relative output path: canonical JSON} of every template `make templates` writes."""
+    files = render_all(root)
+    files.update(render_pipelines(root))
+    return files
+
+
+def _render(paths, root):
+    if endpoint_quirks.enabled():
+        raise RenderError(
+            "%s=%s is set: templates for review must be what AWS gets; unset it and render again"
+            % (endpoint_quirks.SWITCH, endpoint_quirks.SWITCH_VALUE)
+        )
+    files = {}
+    for env_path in paths:
+        namespace = settings.parse_env_file(env_path.read_text(), str(env_path))["namespace"]
+        for stack_name, template in render_env_file(env_path, root).items():
+            files[os.path.join(namespace, stack_name + ".json")] = canonical_json(template)
+    return files
+
+
+def stale_files(out_dir, root=REPO_ROOT):
+    """Paths under out_dir that differ from a fresh render, are missing or are extra."""
+    out_dir = Path(out_dir)
+    expected = render_templates(root)
+    present = {str(p.relative_to(out_dir)) for p in out_dir.rglob("*.json")} if out_dir.exists() else set()
+    stale = [
+        path
+        for path, text in expected.items()
+        if path not in present or (out_dir / path).read_text() != text
+    ]
+    return sorted(stale + sorted(present - set(expected)))
+
+
+def write_all(out_dir, root=REPO_ROOT):
+    """Write every template and remove rendered files no env file produces any more."""
+    out_dir = Path(out_dir)
+    expected = render_templates(root)
+    for path, text in expected.items():
+        target = out_dir / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists() or target.read_text() != text:
+            target.write_text(text)
+    for extra in out_dir.rglob("*.json"):
+        if str(extra.relative_to(out_dir)) not in expected:
+            extra.unlink()
+    for directory in sorted(out_dir.glob("*"), reverse=True):
+        if directory.is_dir() and not any(directory.iterdir()):
+            directory.rmdir()
+    return sorted(expected)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m hooks.engine.render", description=__doc__.splitlines()[0])
+    parser.add_argument("out", help="directory to write templates/<namespace>/<stack>.json into")
+    parser.add_argument("--check", action="store_true", help="only report stale files; exit 1 if any")
+    args = parser.parse_args(argv)
+    try:
+        if args.check:
+            stale = stale_files(args.out)
+            if stale:
+                print("stale rendered templates (run `%s`):" % REFRESH_COMMAND, file=sys.stderr)
+                for path in stale:
+                    print("  %s" % os.path.join(args.out, path), file=sys.stderr)
+                return 1
+            return 0
+        written = write_all(args.out)
+    except (settings.SettingsError, RenderError, naming.NamingError) as error:
+        print("error: %s" % error, file=sys.stderr)
+        return 2
+    print("rendered %d templates into %s" % (len(written), args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

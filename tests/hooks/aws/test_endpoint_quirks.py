@@ -1,0 +1,96 @@
+"""The local-endpoint switch changes only what it lists, and only when it is on."""
+import pytest
+
+from blueprints.database import TenantDatabase
+from blueprints.service import TenantService
+from blueprints.tier import SharedTier
+from hooks.aws import endpoint_quirks
+from hooks.engine import render
+from hooks.engine.render import render_blueprint
+
+VARIABLES = {"Namespace": "xy-0146-qa", "Timestamp": "20260115t103000z", "SourceNamespace": "xy-0146-dev"}
+SERVICE_VARIABLES = {"Namespace": "xy-0146-qa", "Timestamp": "20260115t103000z"}
+
+
+def test_every_entry_names_the_gap_it_works_around():
+    for name, (reason, rewrite) in endpoint_quirks.QUIRKS.items():
+        assert "moto" in reason and callable(rewrite), name
+    for name, reason in endpoint_quirks.BEHAVIOURS.items():
+        assert "moto" in reason, name
+
+
+def test_an_unknown_behaviour_is_an_error():
+    with pytest.raises(KeyError, match="unknown endpoint behaviour 'teleport'"):
+        endpoint_quirks.tolerates("teleport", {})
+
+
+def render_with_switch(monkeypatch, blueprint, variables, on):
+    if on:
+        monkeypatch.setenv(endpoint_quirks.SWITCH, endpoint_quirks.SWITCH_VALUE)
+    else:
+        monkeypatch.delenv(endpoint_quirks.SWITCH, raising=False)
+    return render_blueprint(blueprint, variables)
+
+
+def test_switch_off_renders_what_aws_gets(monkeypatch):
+    tags = render_with_switch(monkeypatch, TenantDatabase, VARIABLES, False)["Resources"]["DatabaseRegistration"]
+    assert tags["Properties"]["Tags"] == {
+        "Customer": "xy",
+        "Environment": "qa",
+        "Namespace": "xy-0146-qa",
+        "Project": "0146",
+    }
+
+
+def test_switch_on_rewrites_ssm_parameter_tags_and_the_parameter_group_and_nothing_else(monkeypatch):
+    plain = render_with_switch(monkeypatch, TenantDatabase, VARIABLES, False)
+    adapted = render_with_switch(monkeypatch, TenantDatabase, VARIABLES, True)
+    registration = adapted["Resources"].pop("DatabaseRegistration")
+    assert registration["Properties"]["Tags"] == [
+        {"Key": "Customer", "Value": "xy"},
+        {"Key": "Environment", "Value": "qa"},
+        {"Key": "Namespace", "Value": "xy-0146-qa"},
+        {"Key": "Project", "Value": "0146"},
+    ]
+    plain["Resources"].pop("DatabaseRegistration")
+    assert plain["Resources"]["Database"]["Properties"].pop("DBParameterGroupName") == {"Ref": "ParameterGroupName"}
+    assert "DBParameterGroupName" not in adapted["Resources"]["Database"]["Properties"]
+    assert adapted == plain
+
+
+def test_switch_off_keeps_the_tiers_parameter_group_on_the_database(monkeypatch):
+    database = render_with_switch(monkeypatch, TenantDatabase, VARIABLES, False)["Resources"]["Database"]
+    assert database["Properties"]["DBParameterGroupName"] == {"Ref": "ParameterGroupName"}
+
+
+def test_switch_on_gives_each_task_definition_a_new_logical_id_and_renames_every_reference(monkeypatch):
+    plain = render_with_switch(monkeypatch, TenantService, SERVICE_VARIABLES, False)
+    adapted = render_with_switch(monkeypatch, TenantService, SERVICE_VARIABLES, True)
+    renamed = [k for k in adapted["Resources"] if k.startswith("TaskDefinition")]
+    assert len(renamed) == 1 and renamed[0] != "TaskDefinition"
+    assert adapted["Resources"][renamed[0]] == plain["Resources"]["TaskDefinition"]
+    assert adapted["Resources"]["Service"]["Properties"]["TaskDefinition"] == {"Ref": renamed[0]}
+    assert adapted["Outputs"]["TaskDefinitionArn"]["Value"] == {"Ref": renamed[0]}
+    assert '"TaskDefinition"}' not in str(adapted)
+    # A changed task definition gets another id, so the endpoint creates it instead of updating.
+    other = dict(SERVICE_VARIABLES, Timestamp="20270101t000000z")
+    moved = render_with_switch(monkeypatch, TenantService, other, True)
+    assert renamed[0] not in moved["Resources"]
+
+
+def test_the_renderer_refuses_to_run_with_the_switch_on(monkeypatch):
+    monkeypatch.setenv(endpoint_quirks.SWITCH, endpoint_quirks.SWITCH_VALUE)
+    with pytest.raises(render.RenderError, match="templates for review must be what AWS gets"):
+        render.render_all()
+
+
+def test_switch_on_gives_kms_key_tags_the_apis_shape_too_and_changes_nothing_else_in_the_tier(monkeypatch):
+    variables = {"Namespace": "common-nonprod"}
+    plain = render_with_switch(monkeypatch, SharedTier, variables, False)
+    adapted = render_with_switch(monkeypatch, SharedTier, variables, True)
+    tags = plain["Resources"]["DatabaseKey"]["Properties"].pop("Tags")
+    assert {t["Key"]: t["Value"] for t in tags}["Namespace"] == "common-nonprod"
+    assert adapted["Resources"]["DatabaseKey"]["Properties"].pop("Tags") == [
+        {"Key": t["Key"], "Value": t["Value"], "TagKey": t["Key"], "TagValue": t["Value"]} for t in tags
+    ]
+    assert adapted == plain

@@ -1,0 +1,126 @@
+"""`tenantstack reap`: a dry run by default; --apply retires under the deploy lock, final snapshot first."""
+import datetime
+
+import pytest
+
+from hooks import cli, naming
+from hooks.lock import deploy_lock
+from tests.hooks.cli.commands.seeded import environments, hold_lock, tenant
+from tests.hooks.tenant.test_inventory import T1, T2, T3, T4
+
+QA = "xy-0146-qa"
+
+
+@pytest.fixture
+def envs(tmp_path):
+    return environments(tmp_path, **{QA: {"retain_previous": 1}})
+
+
+@pytest.fixture
+def orphans(cli_aws):
+    """qa flipped T1 -> T2 -> T3 (T2 retained, T1 past retain_previous) and T4 a failed run's leftover."""
+    tenant(cli_aws, QA, flips=[T1, T2, T3], leftovers=[T4])
+    return cli_aws
+
+
+def reap(capsys, envs, *args):
+    code = cli.main(["reap", QA, "--environments", str(envs), *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def databases(aws):
+    found = aws.client("rds").describe_db_instances()["DBInstances"]
+    return sorted(naming.parse_db_instance_id(db["DBInstanceIdentifier"])[1] for db in found)
+
+
+def final_snapshots(aws):
+    found = aws.client("rds").describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
+    return {
+        naming.parse_final_snapshot_id(s["DBSnapshotIdentifier"])[1]: s["Status"]
+        for s in found
+        if "-final-" in s["DBSnapshotIdentifier"]
+    }
+
+
+TABLE = [
+    "  TIMESTAMP         ROLE      REAP    WHY",
+    "  20260101t000000z  orphan    retire  previously active, beyond retain_previous=1",
+    "  20260102t000000z  retained  keep    retained: previous #1",
+    "  20260103t000000z  active    keep    active",
+    "  20260104t000000z  orphan    retire  never active: leftover of a failed run",
+]
+
+
+def test_reap_without_apply_lists_what_it_would_retire_and_changes_nothing(orphans, envs, capsys):
+    assert reap(capsys, envs) == (0, "\n".join([
+        "xy-0146-qa: would retire 2 database(s): 20260101t000000z, 20260104t000000z (dry run: nothing was changed; "
+        "--apply retires them)",
+        *TABLE,
+        "",
+    ]), "")
+    assert databases(orphans) == [T1, T2, T3, T4]
+    assert final_snapshots(orphans) == {}
+
+
+def test_reap_apply_retires_the_orphans_with_final_snapshots_and_releases_the_lock(orphans, envs, capsys):
+    code, out, err = reap(capsys, envs, "--apply")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "xy-0146-qa: retired 2 database(s)"
+    assert lines[1].startswith("  20260101t000000z: final snapshot xy-0146-qa-db-20260101t000000z-final-")
+    assert lines[1].endswith("; deleted instance and stack")
+    assert lines[2].startswith("  20260104t000000z: final snapshot xy-0146-qa-db-20260104t000000z-final-")
+    assert lines[3:] == ["  20260102t000000z: kept (retained: previous #1)", "  20260103t000000z: kept (active)"]
+    assert "taking final snapshot xy-0146-qa-db-20260101t000000z-final-" in err  # progress, on stderr
+    assert databases(orphans) == [T2, T3]
+    assert final_snapshots(orphans) == {T1: "available", T4: "available"}
+    assert deploy_lock.read(orphans.client("ssm"), QA) is None
+    assert reap(capsys, envs, "--apply") == (0, "xy-0146-qa: nothing to retire; nothing was changed\n", "")
+
+
+def test_reap_apply_while_a_deploy_holds_the_lock_changes_nothing(orphans, envs, capsys):
+    held = hold_lock(orphans.client("ssm"), QA, T3, datetime.datetime.now(datetime.timezone.utc))
+    code, out, err = reap(capsys, envs, "--apply")
+    assert (code, out) == (3, "")
+    assert err.startswith(
+        "tenantstack reap: namespace xy-0146-qa is locked by another deploy: deployer@ci-7:4242 (user deployer on "
+        "host ci-7, pid 4242) took the lock "
+    )
+    assert err.endswith("if you know it is dead, clear the lock with: tenantstack unlock xy-0146-qa --holder "
+                        "'deployer@ci-7:4242'\n")
+    assert databases(orphans) == [T1, T2, T3, T4]
+    assert deploy_lock.read(orphans.client("ssm"), QA) == held
+
+
+def test_reap_apply_that_fails_to_delete_keeps_the_databases_and_releases_the_lock(orphans, envs, capsys, monkeypatch):
+    monkeypatch.setenv("TENANTSTACK_FAIL_CALLS", "rds.DeleteDBInstance")
+    code, out, err = reap(capsys, envs, "--apply")
+    assert (code, out) == (4, "")
+    assert "tenantstack reap: retiring 2 database(s) of xy-0146-qa failed; the others were handled:\n" in err
+    assert "xy-0146-qa-db-20260101t000000z: An error occurred (InjectedFault) when calling the DeleteDBInstance " in err
+    assert err.endswith("or run `tenantstack reap xy-0146-qa --apply` once it exists.\n")
+    assert databases(orphans) == [T1, T2, T3, T4]
+    assert final_snapshots(orphans) == {T1: "available", T4: "available"}  # taken first, kept
+    assert deploy_lock.read(orphans.client("ssm"), QA) is None
+
+
+def test_reap_of_a_tenant_without_databases(cli_aws, envs, capsys):
+    assert reap(capsys, envs) == (0, "xy-0146-qa: nothing to retire (dry run: nothing was changed; --apply retires "
+                                     "them)\n", "")
+
+
+def test_reap_needs_the_tenants_env_file(cli_aws, tmp_path, capsys):
+    code, out, err = reap(capsys, tmp_path, "--apply")
+    assert (code, out) == (2, "")
+    assert err == (
+        "tenantstack reap: env file %s/xy-0146-qa.env of xy-0146-qa not found; run from the repository root, or name "
+        "the directory with --environments DIR (or the file with --env-file PATH)\n" % tmp_path
+    )
+
+
+def test_reap_help_shows_examples(capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["reap", "--help"])
+    assert exited.value.code == 0
+    assert "  tenantstack reap xy-0146-qa --apply" in capsys.readouterr().out

@@ -1,0 +1,63 @@
+"""`tenantstack render`: the same files `make templates` writes, and --check to find stale ones."""
+import pytest
+
+from hooks import cli
+from hooks.aws import endpoint_quirks
+from hooks.engine import render
+
+
+def files_in(directory):
+    return {str(path.relative_to(directory)): path.read_text() for path in directory.rglob("*.json")}
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    monkeypatch.delenv(endpoint_quirks.SWITCH, raising=False)
+
+
+def run(capsys, *args):
+    code = cli.main(["render", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_render_writes_what_make_templates_writes_then_check_finds_them_fresh(offline, tmp_path, capsys):
+    assert render.main([str(tmp_path / "make-templates")]) == 0  # the Makefile's `python -m hooks.engine.render templates`
+    expected = files_in(tmp_path / "make-templates")
+    capsys.readouterr()
+    out = tmp_path / "templates"
+    assert run(capsys, "--out", str(out)) == (0, "rendered %d templates into %s\n" % (len(expected), out), "")
+    assert files_in(out) == expected
+    assert run(capsys, "--out", str(out), "--check") == (0, "%s is up to date\n" % out, "")
+
+
+def test_render_check_lists_stale_and_extra_files(offline, tmp_path, capsys):
+    out = tmp_path / "templates"
+    assert run(capsys, "--out", str(out))[0] == 0
+    (out / "xy-0146-qa" / "db.json").write_text("{}\n")
+    (out / "zz-0001-qa").mkdir()
+    (out / "zz-0001-qa" / "service.json").write_text("{}\n")
+    assert run(capsys, "--out", str(out), "--check") == (1, "\n".join([
+        "stale rendered templates (run `tenantstack render --out %s`):" % out,
+        "  %s/xy-0146-qa/db.json" % out,
+        "  %s/zz-0001-qa/service.json" % out,
+        "",
+    ]), "")
+
+
+def test_render_refuses_to_render_for_the_local_endpoint(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv(endpoint_quirks.SWITCH, endpoint_quirks.SWITCH_VALUE)
+    assert run(capsys, "--out", str(tmp_path)) == (2, "", (
+        "tenantstack render: TENANTSTACK_LOCAL_ENDPOINT=moto is set: templates for review must be what AWS gets; "
+        "unset it and render again\nNothing was written.\n"
+    ))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_render_help_names_the_checkouts_environments(capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["render", "--help"])
+    assert exited.value.code == 0
+    help_text = capsys.readouterr().out
+    assert "every env file of this checkout (%s/environments)" % render.REPO_ROOT in help_text
+    assert "  tenantstack render --check" in help_text

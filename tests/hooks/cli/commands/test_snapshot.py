@@ -1,0 +1,75 @@
+"""`tenantstack snapshot`: the active database's snapshot, fit to promote; its timestamp alone on stdout."""
+import datetime
+
+import pytest
+
+from hooks import cli, naming
+from hooks.steps import source_snapshot
+from seed import create_dev_database
+from tests.hooks.cli.commands.seeded import flip
+
+DEV = "xy-0146-dev"
+DEV_DATABASE = "20261001t080000z"
+
+
+@pytest.fixture
+def dev(cli_aws):
+    """xy-0146-dev serving its database of DEV_DATABASE (encrypted MySQL 8, as the dev team runs it)."""
+    create_dev_database(cli_aws.client("rds"), DEV, DEV_DATABASE)
+    flip(cli_aws.client("ssm"), DEV, DEV_DATABASE)
+    return cli_aws
+
+
+def snapshot(capsys, *args):
+    code = cli.main(["snapshot", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_snapshot_prints_the_timestamp_of_a_snapshot_a_promotion_accepts(dev, capsys):
+    before = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    code, out, err = snapshot(capsys, DEV)
+    assert code == 0, err
+    timestamp = out.rstrip("\n")
+    assert out == timestamp + "\n"
+    assert before <= naming.timestamp_datetime(timestamp) <= datetime.datetime.now(datetime.timezone.utc)
+    snapshot_id = "xy-0146-dev-%s" % timestamp
+    assert err == (
+        "taking snapshot %s of xy-0146-dev's active database\n"
+        "snapshot %s: available (0 s of 3600 s)\n" % (snapshot_id, snapshot_id)
+    )
+    rds = dev.client("rds")
+    taken = source_snapshot.describe_source_snapshot(rds, DEV, timestamp)  # raises unless fit to promote
+    assert taken["DBInstanceIdentifier"] == naming.db_instance_id(DEV, DEV_DATABASE)
+    tags = rds.list_tags_for_resource(ResourceName=taken["DBSnapshotArn"])["TagList"]
+    assert {tag["Key"]: tag["Value"] for tag in tags} == naming.tags(DEV)
+
+
+def test_snapshot_of_a_namespace_without_an_active_database_changes_nothing(cli_aws, capsys):
+    assert snapshot(capsys, DEV) == (2, "", (
+        "tenantstack snapshot: xy-0146-dev has no active database (/xy-0146-dev/db/active is not set), so there is "
+        "nothing to snapshot; deploy it first, or snapshot another namespace; nothing was changed\n"
+    ))
+    assert cli_aws.client("rds").describe_db_snapshots()["DBSnapshots"] == []
+
+
+def test_snapshot_when_the_pointer_names_a_missing_database(cli_aws, capsys):
+    flip(cli_aws.client("ssm"), DEV, DEV_DATABASE)
+    assert snapshot(capsys, DEV) == (2, "", (
+        "tenantstack snapshot: the active pointer /xy-0146-dev/db/active names 20261001t080000z, but database "
+        "xy-0146-dev-db-20261001t080000z does not exist; see `tenantstack status xy-0146-dev`; nothing was changed\n"
+    ))
+
+
+@pytest.mark.parametrize("timeout", ["0", "-5", "soon"])
+def test_snapshot_refuses_a_bad_timeout_before_any_call(capsys, timeout):
+    assert snapshot(capsys, DEV, "--timeout", timeout) == (2, "", (
+        "tenantstack snapshot: --timeout %r is invalid: expected a number of seconds > 0\n" % timeout
+    ))
+
+
+def test_snapshot_help_shows_how_a_script_uses_it(capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["snapshot", "--help"])
+    assert exited.value.code == 0
+    assert '  ts=$(tenantstack snapshot xy-0146-dev) && tenantstack promote' in capsys.readouterr().out

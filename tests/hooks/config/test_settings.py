@@ -1,0 +1,160 @@
+import pytest
+
+from hooks.config import settings
+
+TENANT = {
+    "namespace": "xy-0146-qa",
+    "shared_namespace": "common-nonprod",
+    "db_timestamp": "20261101t090000z",
+    "hostname": "xy-0146-qa.apps-nonprod.example.com",
+    "listener_priority": "1462",
+    "nginx_image": "public.ecr.aws/nginx/nginx:1.27.3",
+    "php_image": "public.ecr.aws/docker/library/php:8.3.14-fpm",
+}
+SHARED = {
+    "namespace": "common-nonprod",
+    "vpc_cidr": "10.10.0.0/16",
+    "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/abc-123",
+}
+
+
+def with_(base, **changes):
+    raw = dict(base)
+    for key, value in changes.items():
+        if value is None:
+            raw.pop(key)
+        else:
+            raw[key] = value
+    return raw
+
+
+def test_tenant_defaults_are_filled_in():
+    values = settings.load_settings(TENANT)
+    assert values["source_namespace"] == "xy-0146-dev"
+    assert (values["retain_previous"], values["stable_timeout"], values["desired_count"]) == (0, 1800, 2)
+    assert values["listener_priority"] == 1462
+
+
+def test_shared_defaults_are_filled_in():
+    values = settings.load_settings(SHARED)
+    assert (values["az_count"], values["nat_gateways"]) == (2, "single")
+
+
+@pytest.mark.parametrize(
+    "changes, problem",
+    [
+        pytest.param(
+            {"namespace": "XY-0146-qa"},
+            "env key namespace 'XY-0146-qa' is invalid: expected <customer",
+            id="bad-namespace",
+        ),
+        pytest.param(
+            {"db_timestamp": "2026-11-01"},
+            "env key db_timestamp '2026-11-01' is invalid: expected YYYYMMDDtHHMMSSz",
+            id="malformed-timestamp",
+        ),
+        pytest.param(
+            {"db_timestamp": None},
+            "env key db_timestamp is missing: timestamp of the source snapshot",
+            id="missing-timestamp",
+        ),
+        pytest.param(
+            {"listener_priority": "0"},
+            "env key listener_priority '0' is invalid: expected a whole number from 1 to 50000",
+            id="priority-zero",
+        ),
+        pytest.param(
+            {"desired_count": "two"},
+            "env key desired_count 'two' is invalid: expected a whole number from 1 to 50",
+            id="count-not-a-number",
+        ),
+        pytest.param(
+            {"nginx_image": "nginx:latest"},
+            "env key nginx_image 'nginx:latest' is invalid: expected an image pinned to a tag or digest",
+            id="image-latest",
+        ),
+        pytest.param(
+            {"php_image": "php"},
+            "env key php_image 'php' is invalid: expected an image pinned to a tag or digest",
+            id="image-untagged",
+        ),
+        pytest.param(
+            {"hostname": "Not A Host"},
+            "env key hostname 'Not A Host' is invalid: expected a lower-case DNS host name",
+            id="bad-hostname",
+        ),
+        pytest.param(
+            {"colour": "blue"},
+            "env key colour is not known for tenant namespaces (known keys: ",
+            id="unknown-key",
+        ),
+        pytest.param(
+            {"shared_namespace": "common-prod"},
+            "env key shared_namespace 'common-prod' is invalid: xy-0146-qa runs on common-nonprod",
+            id="wrong-tier",
+        ),
+        pytest.param(
+            {"source_namespace": "ab-0212-dev"},
+            "env key source_namespace 'ab-0212-dev' is invalid: a tenant restores only from its own project's",
+            id="foreign-project-data",
+        ),
+    ],
+)
+def test_tenant_problems_name_key_value_and_rule(changes, problem):
+    with pytest.raises(settings.SettingsError) as raised:
+        settings.load_settings(with_(TENANT, **changes), "environments/xy-0146-qa.env")
+    assert len(raised.value.problems) == 1
+    assert raised.value.problems[0].startswith(problem), raised.value.problems[0]
+    assert str(raised.value).startswith("invalid environment in environments/xy-0146-qa.env:\n  - ")
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(settings.SettingsError) as raised:
+        settings.load_settings(with_(TENANT, db_timestamp="x", listener_priority="x", hostname=None))
+    assert [p.split(" ")[2] for p in raised.value.problems] == ["db_timestamp", "hostname", "listener_priority"]
+
+
+def test_missing_namespace():
+    with pytest.raises(settings.SettingsError, match="env key namespace is missing"):
+        settings.load_settings({"db_timestamp": "20261101t090000z"})
+
+
+@pytest.mark.parametrize(
+    "changes, problem",
+    [
+        pytest.param({"vpc_cidr": "10.0.0.0/8"}, "env key vpc_cidr '10.0.0.0/8' is invalid", id="cidr-too-big"),
+        pytest.param({"vpc_cidr": "8.8.0.0/16"}, "env key vpc_cidr '8.8.0.0/16' is invalid", id="public-cidr"),
+        pytest.param({"az_count": "4"}, "env key az_count '4' is invalid: expected a whole number from 2 to 3", id="azs"),
+        pytest.param({"nat_gateways": "none"}, "env key nat_gateways 'none' is invalid: expected one of single, per-az", id="nat"),
+        pytest.param({"certificate_arn": "cert"}, "env key certificate_arn 'cert' is invalid: expected an ACM certificate ARN", id="cert"),
+        pytest.param({"db_timestamp": "20261101t090000z"}, "env key db_timestamp is not known for shared namespaces", id="tenant-key"),
+    ],
+)
+def test_shared_problems(changes, problem):
+    with pytest.raises(settings.SettingsError) as raised:
+        settings.load_settings(with_(SHARED, **changes))
+    assert raised.value.problems[0].startswith(problem), raised.value.problems[0]
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        pytest.param("namespace xy-0146-qa\n", "line 1: expected 'key: value'", id="no-colon"),
+        pytest.param("namespace: a\nnamespace: b\n", "line 2: env key namespace is set twice", id="duplicate"),
+    ],
+)
+def test_env_file_format(text, problem):
+    with pytest.raises(settings.SettingsError) as raised:
+        settings.parse_env_file(text, "x.env")
+    assert raised.value.problems[0].startswith(problem)
+
+
+def test_env_file_comments_and_blank_lines():
+    assert settings.parse_env_file("# c\n\nnamespace: xy-0146-qa  \n") == {"namespace": "xy-0146-qa"}
+
+
+@pytest.mark.parametrize(
+    "key", sorted({s.key for s in settings.TENANT_SETTINGS + settings.SHARED_SETTINGS})
+)
+def test_every_key_is_documented(key):
+    assert "| `%s` |" % key in open("docs/configuration.md").read()
