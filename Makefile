@@ -1,6 +1,6 @@
 # tenantstack developer entry points. `make help` lists them.
 #
-# Two venvs (see docs/DESIGN "Real components"):
+# Two venvs (docs/architecture.md, "Two virtual environments"):
 #   .venv   Python 3.9: stacker 1.7.2 + the project (stacker needs 3.9: collections.Mapping)
 #   .tools  the machine's python3: moto server (local AWS endpoint), checkov, parliament
 
@@ -33,7 +33,7 @@ help:
 	@echo "                  (Python 3.9 is found by scripts/find-python39; override: make setup PYTHON39=/path)"
 	@echo "  test            run pytest (args: PYTEST_ARGS='-k name -x')"
 	@echo "  gates           run only the security gates (tests/security: cfn-lint, checkov, parliament, isolation, no secret)"
-	@echo "  templates       render the CloudFormation templates (python -m hooks.engine.render templates)"
+	@echo "  templates       render the CloudFormation templates (tenantstack render)"
 	@echo "  goldens         rewrite the blueprint golden files (review the diff before committing)"
 	@echo "  demo            run scripts/demo.py against a local endpoint"
 	@echo "  bench           run the benchmarks, print the table, rewrite docs/performance.md (args: BENCH_ARGS='--smoke --output /tmp/p.md')"
@@ -76,7 +76,7 @@ endpoint-start: setup
 endpoint-stop: setup
 	$(TOOLS)/bin/python scripts/local_endpoint.py stop --pidfile $(RUN)/endpoint.pid
 
-# stacker polls stack status every 30 s unless told otherwise (DESIGN "Known traps").
+# stacker polls stack status every 30 s unless told otherwise (docs/architecture.md, "Traps").
 test demo: export STACKER_STACK_POLL_TIME = 0
 
 test: setup
@@ -88,7 +88,7 @@ gates: setup
 	STACKER_STACK_POLL_TIME=0 scripts/run-tests tests/security $(PYTEST_ARGS)
 
 templates: setup
-	$(VENV)/bin/python -m hooks.engine.render templates
+	$(VENV)/bin/tenantstack render
 
 goldens: setup
 	UPDATE_GOLDENS=1 $(VENV)/bin/python -m pytest -q tests/blueprints

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
-
 from local_endpoint import LocalEndpoint, client_env  # scripts/, on sys.path by bench/__init__.py
 
 from bench.child.sitecustomize import CALLS_DIR_VARIABLE

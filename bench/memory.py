@@ -7,8 +7,8 @@ Two numbers, because neither alone is the whole truth:
   largest single process of the tree, but not a sum.
 """
 from bench import fleet
-from bench.rss import INTERVAL_SECONDS, mebibytes
 from bench.results import Row, Section
+from bench.rss import INTERVAL_SECONDS, mebibytes
 
 
 def measure(endpoint, workdir, size, budget):

@@ -19,14 +19,13 @@ from pathlib import Path
 
 import yaml
 
+from bench import tenants
+from bench.harness import REPO_ROOT, BenchError, Stats, interleave, stacker_build, timed
+from bench.results import Row, Section
 from blueprints.database import DATABASE
 from hooks import naming
+from hooks.config import envfile
 from hooks.steps import credentials
-from hooks.config import settings
-
-from bench import tenants
-from bench.harness import BenchError, REPO_ROOT, Stats, interleave, stacker_build, timed
-from bench.results import Row, Section
 
 ENV_FILE = REPO_ROOT / "environments" / "xy-0146-qa.env"
 HOOK_STAGES = ("pre_build", "post_build")
@@ -62,7 +61,7 @@ def deployed(endpoint, namespace, timestamp):
 class Overhead:
     def __init__(self, endpoint, workdir):
         self.endpoint = endpoint
-        self.tenant = settings.load_env_file(ENV_FILE)
+        self.tenant = envfile.load(ENV_FILE)
         self.bare_config = write_bare_config(workdir)
         self.stacks = {}
 

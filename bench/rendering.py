@@ -24,12 +24,11 @@ import shutil
 import sys
 from pathlib import Path
 
-from hooks.aws import endpoint_quirks
-from hooks.config import settings
-
 from bench import tenants
 from bench.harness import STACKER, BenchError, Stats, interleave, run_child, timed
 from bench.results import Row, Section
+from hooks.aws import endpoint_quirks
+from hooks.config import envfile
 
 ENVIRONMENTS = ("dev", "qa", "prod")
 CROSS_STACK_LOOKUP = re.compile(r"\$\{(?:xref|output) (?:[^{}]|\$\{[^{}]*\})*\}")
@@ -125,7 +124,7 @@ class Rendering:
         """(stacks compared, [stack names whose templates differ])."""
         compared, differ = 0, []
         for path, dump_dir in self.dump_dirs.items():
-            namespace = settings.load_env_file(path)["namespace"]
+            namespace = envfile.load(path)["namespace"]
             rendered = rendered_templates(self.out_dir, namespace)
             dumped = dumped_templates(dump_dir, namespace)
             if set(rendered) != set(dumped):

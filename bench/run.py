@@ -15,10 +15,9 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 from local_endpoint import EndpointError  # scripts/, on sys.path by bench/__init__.py
 
-from hooks.run import fleet as hooks_fleet
-
 from bench import api_calls, fleet, memory, overhead, rendering, report
 from bench.harness import REPO_ROOT, BenchError, Endpoint, load_average, machine_details, workspace
+from hooks.run import fleet as hooks_fleet
 
 EXIT_OK, EXIT_TARGET_MISSED, EXIT_BAD_OPTIONS, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 MEASUREMENTS = ("overhead", "api_calls", "rendering", "fleet", "memory")

@@ -6,11 +6,11 @@ use, and its images are the ones environments/xy-0146-qa.env pins.
 """
 from pathlib import Path
 
-from hooks import naming
-from hooks.config import settings
 from seed import local_certificate, seed_dev_snapshot
 
 from bench.harness import ECS_RUNNING, REPO_ROOT, stacker_build
+from hooks import naming
+from hooks.config import envfile
 
 CUSTOMER = "bt"
 TIER = naming.NONPROD_TIER
@@ -31,7 +31,7 @@ def namespace(project, environment):
 
 def env_file_text(tenant, timestamp=TS1):
     """The env file of a generated tenant (a naming.Namespace), as the team would write it."""
-    pinned = settings.load_env_file(TEMPLATE_ENV)
+    pinned = envfile.load(TEMPLATE_ENV)
     tier = tenant.shared_namespace
     host = "%s.%s" % (tenant.project_key if tenant.is_prod else tenant.name, DOMAIN[tier])
     # Unique within a tier: ALB listener-rule priorities may not repeat.
@@ -60,7 +60,7 @@ def write_env_files(directory, projects, environments, timestamp=TS1):
             tenant = naming.parse_namespace(namespace(project, environment))
             path = directory / ("%s.env" % tenant.name)
             path.write_text(env_file_text(tenant, timestamp))
-            settings.load_env_file(path)  # a generated file must pass the same checks
+            envfile.load(path)  # a generated file must pass the same checks
             paths.append(path)
     return paths
 
@@ -74,7 +74,7 @@ def build_tier(endpoint, tier=TIER):
 def seed_snapshots(endpoint, env_paths, timestamp=TS1):
     """The dev snapshot `<source namespace>-<timestamp>` every env file restores from."""
     rds = endpoint.client("rds")
-    sources = sorted({settings.load_env_file(path)["source_namespace"] for path in env_paths})
+    sources = sorted({envfile.load(path)["source_namespace"] for path in env_paths})
     for source in sources:
         seed_dev_snapshot(rds, source, timestamp)
     return sources

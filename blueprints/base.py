@@ -1,4 +1,8 @@
-"""Shared base for every tenantstack blueprint: namespace, validation, description, tags."""
+"""Shared base for every tenantstack blueprint: namespace, validation, description, tags.
+
+A variable that breaks its rule raises hooks.errors.BlueprintError (a BadInput: exit code 2),
+naming the blueprint, the variable, the value and the rule (`fail`, `parse`).
+"""
 import copy
 
 from troposphere import Output, Tags
@@ -6,17 +10,18 @@ from troposphere import Output, Tags
 from hooks import naming
 from hooks.aws import endpoint_quirks
 from hooks.engine.stacker_compat import Blueprint
+from hooks.errors import BlueprintError  # noqa: F401  (re-exported: blueprints.base.BlueprintError)
 
-NAMESPACE_KINDS = {"tenant": naming.parse_namespace, "shared": naming.parse_shared_namespace}
+NAMESPACE_KINDS = {
+    "tenant": naming.parse_namespace,
+    "shared": naming.parse_shared_namespace,
+    "project": naming.parse_project,
+}
 
 
-class BlueprintError(ValueError):
-    """A blueprint variable breaks its rule; names the blueprint, variable, value and rule."""
-
-    def __init__(self, blueprint, variable, value, rule):
-        super().__init__(
-            "blueprint %s, variable %s: %r is invalid: %s" % (blueprint, variable, value, rule)
-        )
+def invalid_variable(blueprint, variable, value, rule):
+    """The BlueprintError for a variable that breaks its rule: names the blueprint, variable, value and rule."""
+    return BlueprintError("blueprint %s, variable %s: %r is invalid: %s" % (blueprint, variable, value, rule))
 
 
 def tag_resources(template, tags):
@@ -42,7 +47,7 @@ def tag_resources(template, tags):
 
 
 class TenantstackBlueprint(Blueprint):
-    """Base class: subclasses set DESCRIPTION, NAMESPACE_KIND, VARIABLES and build()."""
+    """Base class: subclasses set DESCRIPTION, NAMESPACE_KIND (a key of NAMESPACE_KINDS), VARIABLES and build()."""
 
     DESCRIPTION = None
     NAMESPACE_KIND = "tenant"
@@ -78,13 +83,17 @@ class TenantstackBlueprint(Blueprint):
         return version, endpoint_quirks.adapt(rendered)
 
     def parse_namespace(self, value):
+        return self.parse("Namespace", value, NAMESPACE_KINDS[self.NAMESPACE_KIND])
+
+    def parse(self, variable, value, parser):
+        """parser(value, variable) (a hooks.naming or settings rule), its NamingError a BlueprintError."""
         try:
-            return NAMESPACE_KINDS[self.NAMESPACE_KIND](value)
+            return parser(value, variable)
         except naming.NamingError as error:
-            raise BlueprintError(type(self).__name__, "Namespace", value, error.rule) from None
+            raise invalid_variable(type(self).__name__, variable, value, error.rule) from None
 
     def fail(self, variable, value, rule):
-        raise BlueprintError(type(self).__name__, variable, value, rule)
+        raise invalid_variable(type(self).__name__, variable, value, rule)
 
     def validate(self, variables):
         """Check non-parameter variables; raise through self.fail. Override as needed."""

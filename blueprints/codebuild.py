@@ -5,11 +5,20 @@ from the repository, runs unprivileged on a curated image, encrypts its output w
 pipeline's key, writes its logs to its own log group (kept `LogRetentionDays`, encrypted
 with the same key), caches pip downloads in the artifact bucket under
 hooks.naming.codebuild_cache_prefix, and runs one build at a time.
+
+Every stack with builds takes the pipeline's artifact bucket and key as the template
+parameters ARTIFACT_VARIABLES declares.
 """
 from troposphere import GetAtt, Ref, Sub, codebuild, logs
 
 from hooks import naming
+from hooks.engine.stacker_compat import CFNString
 
+BUCKET_PARAMETER, KEY_PARAMETER = "ArtifactBucketName", "ArtifactKeyArn"
+ARTIFACT_VARIABLES = {
+    BUCKET_PARAMETER: {"type": CFNString, "description": "The pipeline's artifact bucket"},
+    KEY_PARAMETER: {"type": CFNString, "description": "ARN of the pipeline's KMS key"},
+}
 COMPUTE_TYPE = "BUILD_GENERAL1_SMALL"
 QUEUED_TIMEOUT_MINUTES = 480
 

@@ -44,9 +44,10 @@ so the pipeline lists a namespace's databases with one GetParametersByPath call.
 """
 import json
 
-from troposphere import GetAtt, Ref, Sub, ec2, rds, ssm
+from troposphere import GetAtt, Ref, Sub, rds, ssm
 
 from blueprints.base import TenantstackBlueprint
+from blueprints.network import MYSQL_PORT, no_egress_rule, security_group, tcp_rule
 from hooks import naming
 from hooks.engine.stacker_compat import CFNNumber, CFNString, EC2SecurityGroupId, EC2SubnetIdList, EC2VPCId
 
@@ -56,10 +57,6 @@ DATABASE_SUBNET_GROUP = "DatabaseSubnetGroup"
 DATABASE_REGISTRATION = "DatabaseRegistration"
 
 ENGINE = "mysql"
-MYSQL_PORT = 3306
-# A database opens no connection of its own: its security group allows no egress. (A
-# group without egress rules gets allow-all; one rule to loopback leaves nothing open.)
-NO_EGRESS = "127.0.0.1/32"
 
 
 def secret_reference(namespace, key):
@@ -114,14 +111,8 @@ class TenantDatabase(TenantstackBlueprint):
     }
 
     def validate(self, variables):
-        try:
-            self.timestamp = naming.parse_timestamp(variables["Timestamp"], "Timestamp")
-        except naming.NamingError as error:
-            self.fail("Timestamp", variables["Timestamp"], error.rule)
-        try:
-            source = naming.parse_namespace(variables["SourceNamespace"], "SourceNamespace")
-        except naming.NamingError as error:
-            self.fail("SourceNamespace", variables["SourceNamespace"], error.rule)
+        self.timestamp = self.parse("Timestamp", variables["Timestamp"], naming.parse_timestamp)
+        source = self.parse("SourceNamespace", variables["SourceNamespace"], naming.parse_namespace)
         if source.project_key != self.namespace.project_key:
             self.fail(
                 "SourceNamespace",
@@ -150,27 +141,19 @@ class TenantDatabase(TenantstackBlueprint):
         )
 
     def security_group(self):
+        """MySQL from the namespace's service only; no egress: a database opens no connection of its own."""
         group = self.add_resource(
-            ec2.SecurityGroup(
+            security_group(
                 DATABASE_SECURITY_GROUP,
-                GroupDescription="%s: MySQL from the %s service only" % (self.instance_id, self.namespace),
-                VpcId=Ref("VpcId"),
-                SecurityGroupIngress=[
-                    ec2.SecurityGroupRule(
-                        Description="MySQL from the %s service" % self.namespace,
-                        IpProtocol="tcp",
-                        FromPort=MYSQL_PORT,
-                        ToPort=MYSQL_PORT,
-                        SourceSecurityGroupId=Ref("ServiceSecurityGroupId"),
-                    )
+                "%s: MySQL from the %s service only" % (self.instance_id, self.namespace),
+                Ref("VpcId"),
+                ingress=[
+                    tcp_rule(
+                        MYSQL_PORT, "MySQL from the %s service" % self.namespace,
+                        source_group=Ref("ServiceSecurityGroupId"),
+                    ),
                 ],
-                SecurityGroupEgress=[
-                    ec2.SecurityGroupRule(
-                        Description="No outbound traffic: the database opens no connection",
-                        IpProtocol="-1",
-                        CidrIp=NO_EGRESS,
-                    )
-                ],
+                egress=[no_egress_rule("No outbound traffic: the database opens no connection")],
             )
         )
         self.output(DATABASE_SECURITY_GROUP, "Id", group.GetAtt("GroupId"))

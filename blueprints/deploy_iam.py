@@ -24,104 +24,30 @@ policies only with the permissions boundary `<namespace>-boundary` (ArnEquals on
 iam:PermissionsBoundary: blueprints.service_iam.permissions_boundary), and may neither
 remove nor swap a boundary, nor touch the boundary policy or its own `<namespace>-deploy`
 stack, where the boundary lives.
-"""
-from troposphere import Ref, Sub
 
-from blueprints.service_iam import arn, document, permissions_boundary_arn, statement
+Every namespace-specific pattern comes from hooks.naming (hooks/naming/iam.py); the action
+sets, one per statement, are in blueprints/deploy_actions.py.
+"""
+from awacs.aws import Allow, ArnEquals, ArnNotEquals, Bool, Condition, Deny, Null, PolicyDocument, StringEquals
+from awacs.ec2 import CreateSecurityGroup
+from troposphere import Ref
+
+from blueprints import deploy_actions as actions
+from blueprints.iam import (
+    ANY_RESOURCE, ECS_TASKS_PRINCIPAL, KEY_USE_ACTIONS, POLICY_VERSION, Statement, arn, permissions_boundary_arn,
+    regional_endpoint,
+)
+from blueprints.pipeline_iam import (
+    BUILD_BUCKET_ACTIONS, artifact_objects, locate_artifact_bucket, read_source_artifact, use_artifact_key,
+    use_build_cache, write_build_logs,
+)
 from hooks import naming
 
-CODEBUILD_PRINCIPAL = "codebuild.amazonaws.com"
-ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
-
-STACK_ACTIONS = (
-    "cloudformation:CreateChangeSet", "cloudformation:CreateStack", "cloudformation:DeleteChangeSet",
-    "cloudformation:DeleteStack", "cloudformation:DescribeChangeSet", "cloudformation:DescribeStackEvents",
-    "cloudformation:DescribeStackResource", "cloudformation:DescribeStackResources",
-    "cloudformation:DescribeStacks", "cloudformation:ExecuteChangeSet", "cloudformation:GetTemplate",
-    "cloudformation:GetTemplateSummary", "cloudformation:ListStackResources",
-    "cloudformation:TagResource", "cloudformation:UntagResource", "cloudformation:UpdateStack",
-)
-PARAMETER_ACTIONS = (
-    "ssm:AddTagsToResource", "ssm:DeleteParameter", "ssm:GetParameter", "ssm:GetParameterHistory",
-    "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:ListTagsForResource", "ssm:PutParameter",
-    "ssm:RemoveTagsFromResource",
-)
-SECRET_ACTIONS = (
-    "secretsmanager:CreateSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
-    "secretsmanager:PutSecretValue", "secretsmanager:TagResource",
-)
-DATABASE_ACTIONS = (
-    "rds:AddTagsToResource", "rds:CreateDBSnapshot", "rds:CreateDBSubnetGroup", "rds:DeleteDBInstance",
-    "rds:DeleteDBSubnetGroup", "rds:DescribeDBSnapshots", "rds:DescribeDBSubnetGroups",
-    "rds:ListTagsForResource", "rds:ModifyDBInstance", "rds:ModifyDBSubnetGroup", "rds:RemoveTagsFromResource",
-)
-SOURCE_SNAPSHOT_ACTIONS = ("rds:DescribeDBSnapshots", "rds:ListTagsForResource")
-KEY_USE_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
-ARTIFACT_KEY_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*")
-SECURITY_GROUP_ACTIONS = (
-    "ec2:AuthorizeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupIngress", "ec2:CreateTags",
-    "ec2:DeleteSecurityGroup", "ec2:DeleteTags", "ec2:RevokeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress",
-    "ec2:UpdateSecurityGroupRuleDescriptionsEgress", "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
-)
-TARGET_GROUP_ACTIONS = (
-    "elasticloadbalancing:AddTags", "elasticloadbalancing:DeleteTargetGroup",
-    "elasticloadbalancing:ModifyTargetGroup", "elasticloadbalancing:ModifyTargetGroupAttributes",
-    "elasticloadbalancing:RemoveTags",
-)
-LISTENER_RULE_ACTIONS = (
-    "elasticloadbalancing:AddTags", "elasticloadbalancing:DeleteRule", "elasticloadbalancing:ModifyRule",
-    "elasticloadbalancing:RemoveTags", "elasticloadbalancing:SetRulePriorities",
-)
-SERVICE_ACTIONS = (
-    "ecs:CreateService", "ecs:DeleteService", "ecs:DescribeServices", "ecs:TagResource", "ecs:UntagResource",
-    "ecs:UpdateService",
-)
-ROLE_ACTIONS = (
-    "iam:DeleteRole", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies",
-    "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole",
-)
-# Allowed only when iam:PermissionsBoundary is the namespace's boundary (IAM defines the key for these).
-BOUNDED_ROLE_ACTIONS = (
-    "iam:CreateRole", "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy",
-)
-# Never on the boundary policy: whoever may change it may widen every service role of the namespace.
-BOUNDARY_POLICY_ACTIONS = (
-    "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion",
-    "iam:SetDefaultPolicyVersion",
-)
-# The role's own stack (<namespace>-deploy, the boundary's home) is in <namespace>-*: read it, never change it.
-STACK_CHANGE_ACTIONS = tuple(
-    action for action in STACK_ACTIONS if not action.startswith(("cloudformation:Describe", "cloudformation:Get",
-                                                                 "cloudformation:List"))
-)
-LOG_GROUP_ACTIONS = (
-    "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy", "logs:ListTagsForResource",
-    "logs:PutRetentionPolicy", "logs:TagResource", "logs:UntagResource",
-)
-# Actions without resource-level scoping: IAM accepts only "*" for them.
-UNSCOPED_READS = (
-    "ec2:DescribeSecurityGroupRules", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs",
-    "ecs:DescribeTaskDefinition", "elasticloadbalancing:DescribeListeners",
-    "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTags",
-    "elasticloadbalancing:DescribeTargetGroupAttributes", "elasticloadbalancing:DescribeTargetGroups",
-    "logs:DescribeLogGroups", "secretsmanager:GetRandomPassword", "tag:GetResources",
-)
-
-
-def codebuild_trust_policy():
-    """Only CodeBuild builds of this account may assume the role."""
-    return document(
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": CODEBUILD_PRINCIPAL},
-            "Action": "sts:AssumeRole",
-            "Condition": {"StringEquals": {"aws:SourceAccount": Ref("AWS::AccountId")}},
-        }
-    )
-
-
-def tag_is(namespace, key="aws:ResourceTag/Namespace"):
-    return {"StringEquals": {key: naming.parse_namespace(str(namespace)).name}}
+# ARN resources of what AWS names itself; the statements find the namespace's by its tag.
+ANY_SECURITY_GROUP, ANY_VPC, ANY_TARGET_GROUP, ANY_ROLE = "security-group/*", "vpc/*", "targetgroup/*/*", "role/*"
+# Listeners and listener rules of any load balancer of each kind (application, network).
+ANY_LISTENER, ANY_LISTENER_RULE = "listener/%s/*/*/*", "listener-rule/%s/*/*/*/*"
+LOAD_BALANCER_KINDS = ("app", "net")
 
 
 def deploy_policies(namespace, source_namespace, parameters):
@@ -140,181 +66,202 @@ def deploy_policies(namespace, source_namespace, parameters):
     """
     ns, source = naming.parse_namespace(str(namespace)), naming.parse_namespace(str(source_namespace))
     return {
-        "stacks": document(*(stack_statements(ns) + service_statements(ns))),
-        "network": document(*(network_statements(ns) + build_statements(ns, parameters))),
-        "data": document(*data_statements(ns, source, parameters)),
+        "stacks": PolicyDocument(Version=POLICY_VERSION, Statement=stack_statements(ns) + service_statements(ns)),
+        "network": PolicyDocument(
+            Version=POLICY_VERSION, Statement=network_statements(ns) + build_statements(ns, parameters)
+        ),
+        "data": PolicyDocument(Version=POLICY_VERSION, Statement=data_statements(ns, source, parameters)),
     }
+
+
+def tagged(ns):
+    """The resource carries the tag Namespace=<namespace>."""
+    return Condition(StringEquals(naming.resource_tag_key(), ns.name))
+
+
+def tagged_on_create(ns):
+    """The create request tags the new resource Namespace=<namespace>."""
+    return Condition(StringEquals(naming.request_tag_key(), ns.name))
 
 
 def stack_statements(ns):
     return [
-        statement("ManageNamespaceStacks", STACK_ACTIONS, [Sub(arn("cloudformation", naming.stack_arn_resource(ns)))]),
-        statement(
-            "ReadTierStacks", ["cloudformation:DescribeStacks"],
-            [Sub(arn("cloudformation", naming.stack_arn_resource(ns.shared_namespace)))],
+        Statement(
+            Sid="ManageNamespaceStacks", Effect=Allow, Action=actions.STACK_ACTIONS,
+            Resource=[arn("cloudformation", naming.stack_arn_resource(ns))],
         ),
-        statement("UnscopedReads", UNSCOPED_READS, "*"),
-        statement(
-            "KeepOwnDeployStack", STACK_CHANGE_ACTIONS,
-            [Sub(arn("cloudformation", "stack/%s/*" % naming.deploy_stack_name(ns)))], effect="Deny",
+        Statement(
+            Sid="ReadTierStacks", Effect=Allow, Action=actions.STACK_READ_ACTIONS,
+            Resource=[arn("cloudformation", naming.stack_arn_resource(ns.shared_namespace))],
+        ),
+        Statement(Sid="UnscopedReads", Effect=Allow, Action=actions.UNSCOPED_READS, Resource=ANY_RESOURCE),
+        Statement(
+            Sid="KeepOwnDeployStack", Effect=Deny, Action=actions.STACK_CHANGE_ACTIONS,
+            Resource=[arn("cloudformation", naming.deploy_stack_arn_resource(ns))],
         ),
     ]
 
 
 def data_statements(ns, source, parameters):
-    databases = naming.db_identifier_prefix(ns) + "*"
     keys = [Ref(parameters["database_key"]), Ref(parameters["source_database_key"])]
-    source_snapshots = Sub(arn("rds", "snapshot:%s" % naming.source_snapshot_pattern(source)))
-    own_snapshots = Sub(arn("rds", "snapshot:%s" % naming.restore_snapshot_pattern(ns)))
+    source_snapshots = arn("rds", naming.source_snapshots_arn_resource(source))
+    own_snapshots = arn("rds", naming.restore_snapshots_arn_resource(ns))
+    via_rds = StringEquals("kms:ViaService", regional_endpoint("rds"))
+
+    def databases(*kinds):
+        return [arn("rds", naming.databases_arn_resource(ns, kind)) for kind in kinds]
+
     return [
-        statement(
-            "ManageNamespaceParameters", PARAMETER_ACTIONS, [Sub(arn("ssm", naming.ssm_parameters_arn_resource(ns)))]
+        Statement(
+            Sid="ManageNamespaceParameters", Effect=Allow, Action=actions.PARAMETER_ACTIONS,
+            Resource=[arn("ssm", naming.ssm_parameters_arn_resource(ns))],
         ),
-        statement(
-            "ManageNamespaceSecret", SECRET_ACTIONS,
-            [Sub(arn("secretsmanager", "secret:%s*" % naming.secret_name_prefix(ns)))],
+        Statement(
+            Sid="ManageNamespaceSecret", Effect=Allow, Action=actions.SECRET_ACTIONS,
+            Resource=[arn("secretsmanager", naming.secrets_arn_resource(ns))],
         ),
-        statement(  # snapshots: final ones <ns>-db-*, and the restore copies <ns>-<ts> (hooks.steps.tier_copy)
-            "ManageNamespaceDatabases", DATABASE_ACTIONS,
-            [Sub(arn("rds", "%s:%s" % (kind, databases))) for kind in ("db", "snapshot", "subgrp")] + [own_snapshots],
+        Statement(  # snapshots: final ones <ns>-db-*, and the restore copies <ns>-<ts> (hooks.steps.tier_copy)
+            Sid="ManageNamespaceDatabases", Effect=Allow, Action=actions.DATABASE_ACTIONS,
+            Resource=databases(*naming.RDS_DATABASE_KINDS) + [own_snapshots],
         ),
-        statement(
-            "RestoreFromOwnSnapshots", ["rds:RestoreDBInstanceFromDBSnapshot"],
-            [Sub(arn("rds", "%s:%s" % (kind, databases))) for kind in ("db", "subgrp")]
-            + [own_snapshots,
-               Sub(arn("rds", "pg:%s-*" % naming.tier_stack_name(ns.shared_namespace))),
-               Sub(arn("rds", "og:default:mysql-8-0"))],
+        Statement(
+            Sid="RestoreFromOwnSnapshots", Effect=Allow, Action=actions.RESTORE_ACTIONS,
+            Resource=databases("db", "subgrp") + [
+                own_snapshots,
+                arn("rds", naming.tier_parameter_groups_arn_resource(ns.shared_namespace)),
+                arn("rds", naming.default_option_group_arn_resource()),
+            ],
         ),
-        statement("ReadSourceSnapshots", SOURCE_SNAPSHOT_ACTIONS, [source_snapshots]),
+        Statement(
+            Sid="ReadSourceSnapshots", Effect=Allow, Action=actions.SOURCE_SNAPSHOT_ACTIONS, Resource=[source_snapshots]
+        ),
         # IAM cannot tell a copy's source from its target, so both patterns are listed; every
         # copy must carry Namespace=<namespace>, and hooks.steps.source_snapshot refuses as a source any
         # snapshot whose Namespace tag names another namespace.
-        statement(
-            "CopySourceSnapshotsUnderTierKey", ["rds:CopyDBSnapshot"], [source_snapshots, own_snapshots],
-            condition=tag_is(ns, "aws:RequestTag/Namespace"),
+        Statement(
+            Sid="CopySourceSnapshotsUnderTierKey", Effect=Allow, Action=actions.SNAPSHOT_COPY_ACTIONS,
+            Resource=[source_snapshots, own_snapshots], Condition=tagged_on_create(ns),
         ),
-        statement(
-            "DeleteOwnSnapshotCopies", ["rds:DeleteDBSnapshot"], [own_snapshots],
-            condition={"Null": {"aws:ResourceTag/%s" % naming.COPIED_FROM_TAG: "false"}},
+        Statement(
+            Sid="DeleteOwnSnapshotCopies", Effect=Allow, Action=actions.SNAPSHOT_DELETE_ACTIONS,
+            Resource=[own_snapshots],
+            Condition=Condition(Null(naming.resource_tag_key(naming.COPIED_FROM_TAG), "false")),
         ),
-        statement("DescribeNamespaceDatabases", ["rds:DescribeDBInstances"], [Sub(arn("rds", "db:%s" % databases))]),
-        statement(
-            "UseTierDatabaseKeys", KEY_USE_ACTIONS, keys,
-            condition={"StringEquals": {"kms:ViaService": Sub("rds.${AWS::Region}.amazonaws.com")}},
+        Statement(
+            Sid="DescribeNamespaceDatabases", Effect=Allow, Action=actions.DATABASE_READ_ACTIONS,
+            Resource=databases("db"),
         ),
-        statement(
-            "LetRdsUseTierDatabaseKeys", ["kms:CreateGrant"], keys,
-            condition={"StringEquals": {"kms:ViaService": Sub("rds.${AWS::Region}.amazonaws.com")},
-                       "Bool": {"kms:GrantIsForAWSResource": "true"}},
+        Statement(
+            Sid="UseTierDatabaseKeys", Effect=Allow, Action=KEY_USE_ACTIONS, Resource=keys,
+            Condition=Condition(via_rds),
+        ),
+        Statement(
+            Sid="LetRdsUseTierDatabaseKeys", Effect=Allow, Action=actions.GRANT_ACTIONS, Resource=keys,
+            Condition=Condition([via_rds, Bool("kms:GrantIsForAWSResource", "true")]),
         ),
     ]
 
 
 def network_statements(ns):
-    security_group = Sub(arn("ec2", "security-group/*"))
-    rules = [Sub(arn("elasticloadbalancing", "listener-rule/%s/*/*/*/*" % kind)) for kind in ("app", "net")]
+    security_group = arn("ec2", ANY_SECURITY_GROUP)
+    target_groups = arn("elasticloadbalancing", ANY_TARGET_GROUP)
+    listeners = [arn("elasticloadbalancing", ANY_LISTENER % kind) for kind in LOAD_BALANCER_KINDS]
+    rules = [arn("elasticloadbalancing", ANY_LISTENER_RULE % kind) for kind in LOAD_BALANCER_KINDS]
     return [
-        statement(
-            "CreateNamespaceSecurityGroups", ["ec2:CreateSecurityGroup"], [security_group, Sub(arn("ec2", "vpc/*"))],
-            condition=tag_is(ns, "aws:RequestTag/Namespace"),
+        Statement(
+            Sid="CreateNamespaceSecurityGroups", Effect=Allow, Action=actions.SECURITY_GROUP_CREATE_ACTIONS,
+            Resource=[security_group, arn("ec2", ANY_VPC)], Condition=tagged_on_create(ns),
         ),
-        statement(
-            "TagSecurityGroupsOnCreate", ["ec2:CreateTags"], [security_group],
-            condition={"StringEquals": {"ec2:CreateAction": "CreateSecurityGroup",
-                                        "aws:RequestTag/Namespace": ns.name}},
+        Statement(
+            Sid="TagSecurityGroupsOnCreate", Effect=Allow, Action=actions.SECURITY_GROUP_TAG_ACTIONS,
+            Resource=[security_group],
+            Condition=Condition(
+                StringEquals({"ec2:CreateAction": CreateSecurityGroup.action, naming.request_tag_key(): ns.name})
+            ),
         ),
-        statement("ManageNamespaceSecurityGroups", SECURITY_GROUP_ACTIONS, [security_group], condition=tag_is(ns)),
-        statement(
-            "CreateNamespaceTargetGroups", ["elasticloadbalancing:CreateTargetGroup"],
-            [Sub(arn("elasticloadbalancing", "targetgroup/*/*"))], condition=tag_is(ns, "aws:RequestTag/Namespace"),
+        Statement(
+            Sid="ManageNamespaceSecurityGroups", Effect=Allow, Action=actions.SECURITY_GROUP_ACTIONS,
+            Resource=[security_group], Condition=tagged(ns),
         ),
-        statement(
-            "CreateNamespaceListenerRules", ["elasticloadbalancing:CreateRule"],
-            [Sub(arn("elasticloadbalancing", "listener/%s/*/*/*" % kind)) for kind in ("app", "net")],
-            condition=tag_is(ns, "aws:RequestTag/Namespace"),
+        Statement(
+            Sid="CreateNamespaceTargetGroups", Effect=Allow, Action=actions.TARGET_GROUP_CREATE_ACTIONS,
+            Resource=[target_groups], Condition=tagged_on_create(ns),
         ),
-        statement(
-            "TagOnCreate", ["elasticloadbalancing:AddTags"],
-            [Sub(arn("elasticloadbalancing", "targetgroup/*/*"))] + rules,
-            condition=tag_is(ns, "aws:RequestTag/Namespace"),
+        Statement(
+            Sid="CreateNamespaceListenerRules", Effect=Allow, Action=actions.LISTENER_RULE_CREATE_ACTIONS,
+            Resource=listeners, Condition=tagged_on_create(ns),
         ),
-        statement(
-            "ManageNamespaceTargetGroups", TARGET_GROUP_ACTIONS,
-            [Sub(arn("elasticloadbalancing", "targetgroup/*/*"))], condition=tag_is(ns),
+        Statement(
+            Sid="TagOnCreate", Effect=Allow, Action=actions.LOAD_BALANCING_TAG_ACTIONS,
+            Resource=[target_groups] + rules, Condition=tagged_on_create(ns),
         ),
-        statement("ManageNamespaceListenerRules", LISTENER_RULE_ACTIONS, rules, condition=tag_is(ns)),
+        Statement(
+            Sid="ManageNamespaceTargetGroups", Effect=Allow, Action=actions.TARGET_GROUP_ACTIONS,
+            Resource=[target_groups], Condition=tagged(ns),
+        ),
+        Statement(
+            Sid="ManageNamespaceListenerRules", Effect=Allow, Action=actions.LISTENER_RULE_ACTIONS, Resource=rules,
+            Condition=tagged(ns),
+        ),
     ]
 
 
 def service_statements(ns):
-    roles = Sub(arn("iam", "role/%s*" % naming.service_role_name_prefix(ns), region=False))
-    any_role = Sub(arn("iam", "role/*", region=False))
+    roles = arn("iam", naming.service_roles_arn_resource(ns), region=False)
+    any_role = arn("iam", ANY_ROLE, region=False)
     boundary = permissions_boundary_arn(ns)
+    task_definitions = arn("ecs", naming.task_definitions_arn_resource(ns))
     return [
-        statement(
-            "RegisterNamespaceTaskDefinitions", ["ecs:RegisterTaskDefinition"],
-            [Sub(arn("ecs", "task-definition/%s:*" % naming.task_family(ns)))],
-            condition=tag_is(ns, "aws:RequestTag/Namespace"),
+        Statement(
+            Sid="RegisterNamespaceTaskDefinitions", Effect=Allow, Action=actions.TASK_DEFINITION_REGISTER_ACTIONS,
+            Resource=[task_definitions], Condition=tagged_on_create(ns),
         ),
-        # CloudFormation deregisters a replaced revision; the action has no resource-level scoping.
-        statement("DeregisterTaskDefinitions", ["ecs:DeregisterTaskDefinition"], "*"),
-        statement(
-            "ManageNamespaceService", SERVICE_ACTIONS,
-            [Sub(arn("ecs", "service/%s/%s" % (naming.cluster_name(ns.shared_namespace), naming.service_name(ns)))),
-             Sub(arn("ecs", "task-definition/%s:*" % naming.task_family(ns)))],
+        Statement(
+            Sid="DeregisterTaskDefinitions", Effect=Allow, Action=actions.TASK_DEFINITION_DEREGISTER_ACTIONS,
+            Resource=ANY_RESOURCE,
         ),
-        statement("ManageServiceRoles", ROLE_ACTIONS, [roles]),
-        statement(
-            "ManageServiceRolesWithinBoundary", BOUNDED_ROLE_ACTIONS, [roles],
-            condition={"ArnEquals": {"iam:PermissionsBoundary": boundary}},
+        Statement(
+            Sid="ManageNamespaceService", Effect=Allow, Action=actions.SERVICE_ACTIONS,
+            Resource=[arn("ecs", naming.ecs_service_arn_resource(ns)), task_definitions],
         ),
-        statement("KeepRoleBoundaries", ["iam:DeleteRolePermissionsBoundary"], [any_role], effect="Deny"),
-        statement(
-            "OnlyTheNamespaceBoundary", ["iam:PutRolePermissionsBoundary"], [any_role],
-            condition={"ArnNotEquals": {"iam:PermissionsBoundary": boundary}}, effect="Deny",
+        Statement(Sid="ManageServiceRoles", Effect=Allow, Action=actions.ROLE_ACTIONS, Resource=[roles]),
+        Statement(
+            Sid="ManageServiceRolesWithinBoundary", Effect=Allow, Action=actions.BOUNDED_ROLE_ACTIONS, Resource=[roles],
+            Condition=Condition(ArnEquals("iam:PermissionsBoundary", boundary)),
         ),
-        statement("KeepBoundaryPolicy", BOUNDARY_POLICY_ACTIONS, [boundary], effect="Deny"),
-        statement(
-            "PassServiceRolesToTasks", ["iam:PassRole"], [roles],
-            condition={"StringEquals": {"iam:PassedToService": ECS_TASKS_PRINCIPAL}},
+        Statement(
+            Sid="KeepRoleBoundaries", Effect=Deny, Action=actions.BOUNDARY_REMOVE_ACTIONS, Resource=[any_role]
         ),
-        statement(
-            "ManageNamespaceLogGroups", LOG_GROUP_ACTIONS,
-            [Sub(arn("logs", "log-group:%s*" % naming.ssm_namespace_path(ns)))],
+        Statement(
+            Sid="OnlyTheNamespaceBoundary", Effect=Deny, Action=actions.BOUNDARY_SET_ACTIONS, Resource=[any_role],
+            Condition=Condition(ArnNotEquals("iam:PermissionsBoundary", boundary)),
+        ),
+        Statement(Sid="KeepBoundaryPolicy", Effect=Deny, Action=actions.BOUNDARY_POLICY_ACTIONS, Resource=[boundary]),
+        Statement(
+            Sid="PassServiceRolesToTasks", Effect=Allow, Action=actions.PASS_ROLE_ACTIONS, Resource=[roles],
+            Condition=Condition(StringEquals("iam:PassedToService", ECS_TASKS_PRINCIPAL)),
+        ),
+        Statement(
+            Sid="ManageNamespaceLogGroups", Effect=Allow, Action=actions.LOG_GROUP_ACTIONS,
+            Resource=[arn("logs", naming.log_groups_arn_resource(ns))],
         ),
     ]
 
 
 def build_statements(ns, parameters):
+    """The deploy build's own needs: what every build role has, its own builds and its status artifact."""
     project = naming.parse_project(ns.project_key)
-    bucket = "${%s}" % parameters["bucket"]
-    codebuild_project = naming.deploy_project_name(ns)
-
-    def objects(prefix):
-        return Sub(arn("s3", "%s/%s*" % (bucket, prefix), region=False, account=False))
-
+    build_project = naming.deploy_project_name(ns)
+    status_prefix = naming.pipeline_artifact_prefix(project, naming.status_artifact_name(ns))
     return [
-        statement(
-            "WriteBuildLogs", ["logs:CreateLogStream", "logs:PutLogEvents"],
-            [Sub(arn("logs", "log-group:%s:*" % naming.codebuild_log_group_name(codebuild_project)))],
+        write_build_logs(build_project),
+        Statement(
+            Sid="ReadOwnBuilds", Effect=Allow, Action=actions.BUILD_READ_ACTIONS,
+            Resource=[arn("codebuild", naming.codebuild_project_arn_resource(build_project))],
         ),
-        statement(
-            "ReadOwnBuilds", ["codebuild:BatchGetBuilds"], [Sub(arn("codebuild", "project/%s" % codebuild_project))]
-        ),
-        statement(
-            "ReadSourceArtifact", ["s3:GetObject", "s3:GetObjectVersion"],
-            [objects(naming.pipeline_artifact_prefix(project, naming.SOURCE_ARTIFACT))],
-        ),
-        statement(
-            "WriteStatusArtifact", ["s3:PutObject"],
-            [objects(naming.pipeline_artifact_prefix(project, naming.status_artifact_name(ns)))],
-        ),
-        statement(
-            "UseBuildCache", ["s3:GetObject", "s3:PutObject"], [objects(naming.codebuild_cache_prefix(codebuild_project))]
-        ),
-        statement(
-            "LocateArtifactBucket", ["s3:GetBucketAcl", "s3:GetBucketLocation"],
-            [Sub(arn("s3", bucket, region=False, account=False))],
-        ),
-        statement("UseArtifactKey", ARTIFACT_KEY_ACTIONS, [Sub("${%s}" % parameters["artifact_key"])]),
+        read_source_artifact(project, parameters["bucket"]),
+        artifact_objects("WriteStatusArtifact", actions.STATUS_WRITE_ACTIONS, parameters["bucket"], status_prefix),
+        use_build_cache(build_project, parameters["bucket"]),
+        locate_artifact_bucket(parameters["bucket"], BUILD_BUCKET_ACTIONS),
+        use_artifact_key(parameters["artifact_key"]),
     ]

@@ -13,15 +13,12 @@ Executions queue (pipeline type V2, QUEUED): promotions reach an environment in 
 they were made. A failed execution is published to the project's topic by an EventBridge
 rule. This stack also holds the check build (its project, role and log group).
 """
-from troposphere import GetAtt, Ref, Sub, codepipeline as cp, events, iam
+from troposphere import GetAtt, Ref, codepipeline as cp, events, iam
 
 from blueprints import codebuild
-from blueprints.pipeline_iam import (
-    CODEPIPELINE_PRINCIPAL, EVENTS_PRINCIPAL, check_policy, pipeline_policy, source_events_policy, trust_policy,
-)
-from blueprints.deploy_iam import codebuild_trust_policy
+from blueprints.iam import CODEBUILD_PRINCIPAL, CODEPIPELINE_PRINCIPAL, EVENTS_PRINCIPAL, arn, trust_policy
+from blueprints.pipeline_iam import check_policy, pipeline_policy, source_events_policy
 from blueprints.project_base import ProjectBlueprint
-from blueprints.service_iam import arn
 from hooks import naming
 from hooks.config import settings
 from hooks.engine.stacker_compat import CFNString
@@ -30,7 +27,8 @@ PIPELINE, PIPELINE_ROLE = "Pipeline", "PipelineRole"
 CHECK_PROJECT, CHECK_ROLE, CHECK_LOG_GROUP = "CheckProject", "CheckRole", "CheckLogGroup"
 FAILURE_RULE = "FailureRule"
 SOURCE_RULE, SOURCE_ROLE = "SourceRule", "SourceRole"
-BUCKET_PARAMETER, KEY_PARAMETER, TOPIC_PARAMETER = "ArtifactBucketName", "ArtifactKeyArn", "NotificationTopicArn"
+BUCKET_PARAMETER, KEY_PARAMETER = codebuild.BUCKET_PARAMETER, codebuild.KEY_PARAMETER
+TOPIC_PARAMETER = "NotificationTopicArn"
 
 
 def action(name, category, provider, configuration, inputs=(), outputs=(), run_order=1, owner="AWS"):
@@ -54,8 +52,7 @@ class DeliveryPipeline(ProjectBlueprint):
         "BuildImage": {"type": str, "description": "CodeBuild image of the check build"},
         "TimeoutMinutes": {"type": int, "default": 120, "description": "Minutes the check build may run"},
         "LogRetentionDays": {"type": int, "default": 90, "description": "Days the check build's logs are kept"},
-        BUCKET_PARAMETER: {"type": CFNString, "description": "The pipeline's artifact bucket"},
-        KEY_PARAMETER: {"type": CFNString, "description": "ARN of the pipeline's KMS key"},
+        **codebuild.ARTIFACT_VARIABLES,
         TOPIC_PARAMETER: {"type": CFNString, "description": "ARN of the project's notification topic"},
     }
 
@@ -102,7 +99,7 @@ class DeliveryPipeline(ProjectBlueprint):
             iam.Role(
                 CHECK_ROLE,
                 RoleName=name,
-                AssumeRolePolicyDocument=codebuild_trust_policy(),
+                AssumeRolePolicyDocument=trust_policy(CODEBUILD_PRINCIPAL),
                 Policies=[iam.Policy(PolicyName="check", PolicyDocument=check_policy(
                     self.namespace, BUCKET_PARAMETER, KEY_PARAMETER))],
             )
@@ -198,13 +195,13 @@ class DeliveryPipeline(ProjectBlueprint):
                 EventPattern={
                     "source": ["aws.codecommit"],
                     "detail-type": ["CodeCommit Repository State Change"],
-                    "resources": [Sub(arn("codecommit", repository))],
+                    "resources": [arn("codecommit", repository)],
                     "detail": {"event": ["referenceCreated", "referenceUpdated"], "referenceType": ["branch"],
                                "referenceName": [branch]},
                 },
                 Targets=[events.Target(
                     Id="Pipeline", RoleArn=GetAtt(SOURCE_ROLE, "Arn"),
-                    Arn=Sub(arn("codepipeline", naming.pipeline_name(self.namespace))),
+                    Arn=arn("codepipeline", naming.pipeline_name(self.namespace)),
                 )],
             )
         )

@@ -11,28 +11,28 @@
 - The notification topic, encrypted with the key; EventBridge may publish to it (the
   pipeline's failure rule), and the pipeline's approval action notifies through it.
 """
-from troposphere import GetAtt, Ref, Sub, kms, s3, sns
+from awacs import kms, sns as sns_actions
+from awacs.aws import Allow, Condition, PolicyDocument, Principal, StringLike
+from troposphere import GetAtt, Ref, Sub, s3, sns
 
+from blueprints import storage
+from blueprints.iam import (
+    ANY_RESOURCE, EVENTS_PRINCIPAL, GENERATE_DATA_KEY_ANY, KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS, POLICY_VERSION,
+    REENCRYPT_ANY, Statement, administer_key, arn, regional_endpoint, this_account, use_key_through,
+)
 from blueprints.project_base import ProjectBlueprint
-from blueprints.service_iam import document
 from hooks import naming
 
 KEY, KEY_ALIAS = "ArtifactKey", "ArtifactKeyAlias"
 BUCKET, BUCKET_POLICY = "ArtifactBucket", "ArtifactBucketPolicy"
 TOPIC, TOPIC_POLICY = "NotificationTopic", "NotificationTopicPolicy"
 
-# Administering this key (the key policy's resource is always the key itself, so no wildcard
-# that would also name account-level actions such as kms:CreateKey).
-KEY_ADMIN_ACTIONS = (
-    "kms:CancelKeyDeletion", "kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey",
-    "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListGrants",
-    "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:RevokeGrant", "kms:ScheduleKeyDeletion", "kms:TagResource",
-    "kms:UntagResource", "kms:UpdateKeyDescription",
-)
-KEY_USE_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
-LOG_KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
-ACCOUNT = {"AWS": Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")}
-THIS_ACCOUNT = {"StringEquals": {"aws:SourceAccount": Ref("AWS::AccountId")}}
+# CloudWatch Logs encrypts the build logs: no DescribeKey.
+LOG_KEY_ACTIONS = [kms.Decrypt, kms.Encrypt, GENERATE_DATA_KEY_ANY, REENCRYPT_ANY]
+# EventBridge publishes to the encrypted topic.
+EVENTS_KEY_ACTIONS = [kms.Decrypt, GENERATE_DATA_KEY_ANY]
+PUBLISH = sns_actions.Publish
+LOGS_ENCRYPTION_CONTEXT = "kms:EncryptionContext:aws:logs:arn"
 
 
 class PipelineArtifacts(ProjectBlueprint):
@@ -55,62 +55,21 @@ class PipelineArtifacts(ProjectBlueprint):
         self.output(TOPIC, "Arn", Ref(TOPIC), "Failures and approval requests of the pipeline")
 
     def key(self):
-        log_groups = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:%s" % (
-            naming.codebuild_log_group_name("%s-*" % self.namespace)
-        )
         self.add_resource(
-            kms.Key(
+            storage.key(
                 KEY,
-                Description="Pipeline artifacts, build logs and notifications of project %s" % self.namespace,
-                EnableKeyRotation=True,
-                DeletionPolicy="Retain",
-                UpdateReplacePolicy="Retain",
-                KeyPolicy=document(
-                    {"Sid": "AdministerKey", "Effect": "Allow", "Principal": ACCOUNT,
-                     "Action": list(KEY_ADMIN_ACTIONS), "Resource": "*"},
-                    {"Sid": "UseThroughStorageAndNotifications", "Effect": "Allow", "Principal": ACCOUNT,
-                     "Action": list(KEY_USE_ACTIONS), "Resource": "*",
-                     "Condition": {"StringEquals": {
-                         "kms:CallerAccount": Ref("AWS::AccountId"),
-                         "kms:ViaService": [Sub("s3.${AWS::Region}.amazonaws.com"), Sub("sns.${AWS::Region}.amazonaws.com")],
-                     }}},
-                    {"Sid": "EncryptBuildLogs", "Effect": "Allow",
-                     "Principal": {"Service": Sub("logs.${AWS::Region}.amazonaws.com")},
-                     "Action": list(LOG_KEY_ACTIONS), "Resource": "*",
-                     "Condition": {"StringLike": {"kms:EncryptionContext:aws:logs:arn": Sub(log_groups)}}},
-                    {"Sid": "PublishPipelineEvents", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
-                     "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*", "Condition": THIS_ACCOUNT},
-                ),
+                "Pipeline artifacts, build logs and notifications of project %s" % self.namespace,
+                artifact_key_policy(self.namespace),
             )
         )
-        self.add_resource(
-            kms.Alias(KEY_ALIAS, AliasName=naming.artifact_key_alias(self.namespace), TargetKeyId=Ref(KEY))
-        )
+        self.add_resource(storage.key_alias(KEY_ALIAS, naming.artifact_key_alias(self.namespace), KEY))
 
     def bucket(self, retention_days):
         self.add_resource(
-            s3.Bucket(
+            storage.bucket(
                 BUCKET,
+                storage.kms_encryption(GetAtt(KEY, "Arn")),
                 BucketName=Sub(naming.artifact_bucket_name(self.namespace, "${AWS::AccountId}", "${AWS::Region}")),
-                DeletionPolicy="Retain",
-                UpdateReplacePolicy="Retain",
-                BucketEncryption=s3.BucketEncryption(
-                    ServerSideEncryptionConfiguration=[
-                        s3.ServerSideEncryptionRule(
-                            ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(
-                                SSEAlgorithm="aws:kms", KMSMasterKeyID=GetAtt(KEY, "Arn")
-                            ),
-                            BucketKeyEnabled=True,
-                        )
-                    ]
-                ),
-                VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
-                PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
-                    BlockPublicAcls=True, BlockPublicPolicy=True, IgnorePublicAcls=True, RestrictPublicBuckets=True
-                ),
-                OwnershipControls=s3.OwnershipControls(
-                    Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
-                ),
                 LifecycleConfiguration=s3.LifecycleConfiguration(
                     Rules=[
                         s3.LifecycleRule(
@@ -124,34 +83,60 @@ class PipelineArtifacts(ProjectBlueprint):
                 ),
             )
         )
-        self.add_resource(
-            s3.BucketPolicy(
-                BUCKET_POLICY,
-                Bucket=Ref(BUCKET),
-                PolicyDocument=document(
-                    {
-                        "Sid": "DenyInsecureTransport",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": [GetAtt(BUCKET, "Arn"), Sub("${%s.Arn}/*" % BUCKET)],
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    }
-                ),
-            )
-        )
+        self.add_resource(storage.tls_only_policy(BUCKET_POLICY, BUCKET))
 
     def topic(self):
         self.add_resource(
             sns.Topic(TOPIC, TopicName=naming.notification_topic_name(self.namespace), KmsMasterKeyId=Ref(KEY))
         )
-        self.add_resource(
-            sns.TopicPolicy(
-                TOPIC_POLICY,
-                Topics=[Ref(TOPIC)],
-                PolicyDocument=document(
-                    {"Sid": "PublishPipelineEvents", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
-                     "Action": "sns:Publish", "Resource": Ref(TOPIC), "Condition": THIS_ACCOUNT},
-                ),
+        self.add_resource(sns.TopicPolicy(TOPIC_POLICY, Topics=[Ref(TOPIC)], PolicyDocument=topic_policy()))
+
+
+def artifact_key_policy(project):
+    """The account administers the key; its principals use it through S3 and SNS only; CloudWatch
+    Logs encrypts the project's build logs with it; EventBridge publishes to the topic with it."""
+    log_groups = arn("logs", naming.project_codebuild_log_groups_arn_resource(project))
+    return PolicyDocument(
+        Version=POLICY_VERSION,
+        Statement=[
+            administer_key("AdministerKey", KEY_ADMIN_ACTIONS),
+            use_key_through(
+                "UseThroughStorageAndNotifications",
+                KEY_USE_ACTIONS,
+                [regional_endpoint("s3"), regional_endpoint("sns")],
+            ),
+            Statement(
+                Sid="EncryptBuildLogs",
+                Effect=Allow,
+                Principal=Principal("Service", regional_endpoint("logs")),
+                Action=LOG_KEY_ACTIONS,
+                Resource=ANY_RESOURCE,
+                Condition=Condition(StringLike(LOGS_ENCRYPTION_CONTEXT, log_groups)),
+            ),
+            Statement(
+                Sid="PublishPipelineEvents",
+                Effect=Allow,
+                Principal=Principal("Service", EVENTS_PRINCIPAL),
+                Action=EVENTS_KEY_ACTIONS,
+                Resource=ANY_RESOURCE,
+                Condition=Condition(this_account()),
+            ),
+        ],
+    )
+
+
+def topic_policy():
+    """EventBridge, acting for this account, may publish to the topic (the pipeline's failure rule)."""
+    return PolicyDocument(
+        Version=POLICY_VERSION,
+        Statement=[
+            Statement(
+                Sid="PublishPipelineEvents",
+                Effect=Allow,
+                Principal=Principal("Service", EVENTS_PRINCIPAL),
+                Action=PUBLISH,
+                Resource=Ref(TOPIC),
+                Condition=Condition(this_account()),
             )
-        )
+        ],
+    )

@@ -19,7 +19,8 @@ from troposphere import GetAtt, Ref, iam
 
 from blueprints import codebuild, service_iam
 from blueprints.base import TenantstackBlueprint
-from blueprints.deploy_iam import codebuild_trust_policy, deploy_policies
+from blueprints.deploy_iam import deploy_policies
+from blueprints.iam import CODEBUILD_PRINCIPAL, trust_policy
 from hooks import naming
 from hooks.config import settings
 from hooks.engine.stacker_compat import CFNString
@@ -29,7 +30,7 @@ ROLE = "DeployRole"
 POLICIES = (("DeployStacksPolicy", "stacks"), ("DeployNetworkPolicy", "network"), ("DeployDataPolicy", "data"))
 PROJECT = "DeployProject"
 BOUNDARY = "ServiceBoundary"
-BUCKET_PARAMETER, KEY_PARAMETER = "ArtifactBucketName", "ArtifactKeyArn"
+BUCKET_PARAMETER, KEY_PARAMETER = codebuild.BUCKET_PARAMETER, codebuild.KEY_PARAMETER
 DATABASE_KEY_PARAMETER, SOURCE_DATABASE_KEY_PARAMETER = "DatabaseKeyArn", "SourceDatabaseKeyArn"
 
 
@@ -44,8 +45,7 @@ class TenantDeployProject(TenantstackBlueprint):
         "BuildImage": {"type": str, "description": "CodeBuild image (curated, with Python 3.9)"},
         "TimeoutMinutes": {"type": int, "default": 120, "description": "Minutes a deploy build may run"},
         "LogRetentionDays": {"type": int, "default": 90, "description": "Days the build logs are kept"},
-        BUCKET_PARAMETER: {"type": CFNString, "description": "The pipeline's artifact bucket"},
-        KEY_PARAMETER: {"type": CFNString, "description": "ARN of the pipeline's KMS key"},
+        **codebuild.ARTIFACT_VARIABLES,
         DATABASE_KEY_PARAMETER: {"type": CFNString, "description": "ARN of the tenant's tier database key"},
         SOURCE_DATABASE_KEY_PARAMETER: {
             "type": CFNString,
@@ -55,10 +55,7 @@ class TenantDeployProject(TenantstackBlueprint):
 
     def validate(self, variables):
         source = variables["SourceNamespace"] or self.namespace.default_source_namespace
-        try:
-            parsed = naming.parse_namespace(source, "SourceNamespace")
-        except naming.NamingError as error:
-            self.fail("SourceNamespace", source, error.rule)
+        parsed = self.parse("SourceNamespace", source, naming.parse_namespace)
         if parsed.project_key != self.namespace.project_key:
             self.fail("SourceNamespace", source, "a tenant restores only from its own project's snapshots (%s-*)"
                       % self.namespace.project_key)
@@ -113,7 +110,7 @@ class TenantDeployProject(TenantstackBlueprint):
                 RoleName=name,
                 Description="Deploys tenant namespace %s from the %s pipeline" % (
                     self.namespace, naming.pipeline_name(self.namespace.project_key)),
-                AssumeRolePolicyDocument=codebuild_trust_policy(),
+                AssumeRolePolicyDocument=trust_policy(CODEBUILD_PRINCIPAL),
             )
         )
         policies = deploy_policies(self.namespace, self.source_namespace, {

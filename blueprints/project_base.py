@@ -9,15 +9,9 @@ from hooks import naming
 
 
 class ProjectBlueprint(TenantstackBlueprint):
-    """A TenantstackBlueprint whose Namespace variable is a project key."""
+    """A TenantstackBlueprint whose Namespace variable is a project key (naming.parse_project)."""
 
     NAMESPACE_KIND = "project"
-
-    def parse_namespace(self, value):
-        try:
-            return naming.parse_project(value)
-        except naming.NamingError as error:
-            self.fail("Namespace", value, error.rule)
 
     def resource_tags(self):
         return naming.project_tags(self.namespace)

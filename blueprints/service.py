@@ -11,11 +11,16 @@ The database password never appears here: the `DatabaseSecretArn` template param
 is an SSM parameter type whose default is the namespace's secret-ARN parameter, so
 CloudFormation resolves the ARN at deploy time and ECS injects the password into the
 php container from Secrets Manager. IAM policies live in `blueprints.service_iam`.
+
+The module runs to about 300 lines on purpose: the task definition, its two containers,
+the load balancing and the service are one unit, read top to bottom.
 """
 from troposphere import GetAtt, Parameter, Ref, Sub, ecs, elasticloadbalancingv2 as elb, iam, logs
 
 from blueprints import service_iam
 from blueprints.base import TenantstackBlueprint
+from blueprints.iam import ECS_TASKS_PRINCIPAL, permissions_boundary_arn, trust_policy
+from blueprints.network import HTTP_PORT
 from hooks import naming
 from hooks.config import settings
 from hooks.engine.stacker_compat import CFNNumber, CFNString, EC2SecurityGroupId, EC2SubnetIdList, EC2VPCId
@@ -28,12 +33,13 @@ TARGET_GROUP = "TargetGroup"
 LISTENER_RULE = "ListenerRule"
 SERVICE = "Service"
 DATABASE_SECRET_ARN = "DatabaseSecretArn"
+APP_FILES_BUCKET_NAME = "AppFilesBucketName"
 
 LOG_RETENTION_DAYS = 90
 HEALTH_CHECK_GRACE_SECONDS = 60
 DEREGISTRATION_DELAY = "30"  # seconds; the default 300 slows every rollout
 PHP, PHP_PORT = naming.PHP_CONTAINER, 9000
-NGINX, NGINX_PORT = "nginx", 80
+NGINX, NGINX_PORT = "nginx", HTTP_PORT
 # Root filesystems are read-only; these paths get a task-local scratch volume each.
 # php-fpm writes sessions and uploads to /tmp; the nginx image keeps its pid in /var/run
 # and its proxy/fastcgi buffers in /var/cache/nginx.
@@ -91,7 +97,7 @@ class TenantService(TenantstackBlueprint):
         },
         "ClusterName": {"type": CFNString, "description": "The shared tier's ECS cluster"},
         "HttpsListenerArn": {"type": CFNString, "description": "The shared ALB's HTTPS listener"},
-        "AppFilesBucketName": {
+        APP_FILES_BUCKET_NAME: {
             "type": CFNString,
             "description": "The tier's application-files bucket; the tenant uses its own prefix",
         },
@@ -111,10 +117,7 @@ class TenantService(TenantstackBlueprint):
     }
 
     def validate(self, variables):
-        try:
-            self.timestamp = naming.parse_timestamp(variables["Timestamp"], "Timestamp")
-        except naming.NamingError as error:
-            self.fail("Timestamp", variables["Timestamp"], error.rule)
+        self.timestamp = self.parse("Timestamp", variables["Timestamp"], naming.parse_timestamp)
 
     def build(self, variables):
         self.secret_arn_parameter()
@@ -151,15 +154,15 @@ class TenantService(TenantstackBlueprint):
 
     def roles(self):
         self.role(EXECUTION_ROLE, "execution", service_iam.execution_policy(self.namespace))
-        self.role(TASK_ROLE, "task", service_iam.task_policy(self.namespace, "AppFilesBucketName"))
+        self.role(TASK_ROLE, "task", service_iam.task_policy(self.namespace, APP_FILES_BUCKET_NAME))
 
     def role(self, logical_id, policy_name, policy):
         self.add_resource(
             iam.Role(
                 logical_id,
                 Description="%s service %s role" % (self.namespace, policy_name),
-                AssumeRolePolicyDocument=service_iam.ecs_tasks_trust_policy(),
-                PermissionsBoundary=service_iam.permissions_boundary_arn(self.namespace),
+                AssumeRolePolicyDocument=trust_policy(ECS_TASKS_PRINCIPAL),
+                PermissionsBoundary=permissions_boundary_arn(self.namespace),
                 Policies=[iam.Policy(PolicyName=policy_name, PolicyDocument=policy)],
             )
         )
@@ -192,7 +195,7 @@ class TenantService(TenantstackBlueprint):
             "DB_PORT": Ref("DatabaseEndpointPort"),
             naming.DB_TIMESTAMP_VARIABLE: self.timestamp,
             "APP_NAMESPACE": self.namespace.name,
-            "APP_FILES_BUCKET": Ref("AppFilesBucketName"),
+            "APP_FILES_BUCKET": Ref(APP_FILES_BUCKET_NAME),
             "APP_FILES_PREFIX": naming.s3_prefix(self.namespace),
         }
         return self.container(

@@ -15,69 +15,45 @@ Both roles carry the namespace's permissions boundary, the managed policy
 The pipeline's deploy role of the namespace may create and change these roles only with
 that boundary (blueprints/deploy_iam.py), so no policy it writes reaches beyond the
 namespace. The boundary is built by the `<namespace>-deploy` stack, which an
-administrator deploys and the deploy role cannot change; its ARN is computed here from
-the name, so the service template needs no stack output.
+administrator deploys and the deploy role cannot change; its ARN is computed from the
+name (blueprints.iam.permissions_boundary_arn), so the service template needs no stack output.
 
-Resources are `Fn::Sub` strings: partition, region and account come from the stack,
-the namespace-specific part from `hooks.naming`.
+Resources are `Fn::Sub` ARNs (blueprints.iam): partition, region and account come from the
+stack, the namespace-specific part from `hooks.naming`. The roles' trust policy is
+blueprints.iam.trust_policy(ECS_TASKS_PRINCIPAL).
 """
-from troposphere import Ref, Sub
+from awacs import ecr, s3, secretsmanager, ssm
+from awacs.aws import Allow, Condition, PolicyDocument, StringLike
 
+from blueprints.iam import (
+    ANY_RESOURCE, LOG_WRITE_ACTIONS, POLICY_VERSION, Statement, arn, bucket_arn, objects_arn, parameter_text,
+    this_account,
+)
 from hooks import naming
-
-POLICY_VERSION = "2012-10-17"
-ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
 
 # Statements exempt from the "Resource names the namespace" rule (see the docstring).
 ECR_EXCEPTION_SIDS = ("AuthorizeRegistry", "PullImages")
+ANY_REPOSITORY = "repository/*"
+# The boundary's stack does not know the tier's bucket: any bucket of this account.
+ANY_BUCKET = "*"
 
-
-def arn(service, resource, region=True, account=True):
-    """An ARN for Fn::Sub in the stack's partition (and region and account, unless turned off)."""
-    return "arn:${AWS::Partition}:%s:%s:%s:%s" % (
-        service,
-        "${AWS::Region}" if region else "",
-        "${AWS::AccountId}" if account else "",
-        resource,
-    )
-
-
-def statement(sid, actions, resources, condition=None, effect="Allow"):
-    body = {"Sid": sid, "Effect": effect, "Action": sorted(actions), "Resource": resources}
-    if condition:
-        body["Condition"] = condition
-    return body
-
-
-def document(*statements):
-    return {"Version": POLICY_VERSION, "Statement": list(statements)}
-
-
-def ecs_tasks_trust_policy():
-    """Only ECS tasks of this account may assume the role (confused-deputy guard)."""
-    return document(
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": ECS_TASKS_PRINCIPAL},
-            "Action": "sts:AssumeRole",
-            "Condition": {"StringEquals": {"aws:SourceAccount": Ref("AWS::AccountId")}},
-        }
-    )
-
-
-def permissions_boundary_arn(namespace):
-    """The ARN of the namespace's boundary policy, for Fn::Sub in any stack of the account."""
-    return Sub(arn("iam", naming.permissions_boundary_arn_resource(namespace), region=False))
+REGISTRY_AUTH_ACTIONS = [ecr.GetAuthorizationToken]
+IMAGE_PULL_ACTIONS = [ecr.BatchCheckLayerAvailability, ecr.BatchGetImage, ecr.GetDownloadUrlForLayer]
+SECRET_READ_ACTIONS = [secretsmanager.GetSecretValue]
+PARAMETER_READ_ACTIONS = [ssm.GetParameter, ssm.GetParameters, ssm.GetParametersByPath]
+FILE_ACTIONS = [s3.DeleteObject, s3.GetObject, s3.PutObject]
+FILE_LIST_ACTIONS = [s3.ListBucket]
 
 
 def execution_policy(namespace):
     """What the ECS agent needs to start the tasks: pull images, write logs, read the secret."""
-    return document(*execution_statements(namespace))
+    return PolicyDocument(Version=POLICY_VERSION, Statement=execution_statements(namespace))
 
 
 def task_policy(namespace, bucket_parameter):
     """What the application may do: read its parameters, manage its files in the tier bucket."""
-    return document(*task_statements(namespace, "${%s}" % bucket_parameter))
+    statements = task_statements(namespace, parameter_text(bucket_parameter))
+    return PolicyDocument(Version=POLICY_VERSION, Statement=statements)
 
 
 def permissions_boundary(namespace):
@@ -86,50 +62,62 @@ def permissions_boundary(namespace):
     (`<namespace>-deploy`) does not know the tier's bucket, so the file statements name the
     namespace's prefix in any bucket of this account (aws:ResourceAccount); the task
     policy names the bucket itself."""
-    this_account = {"StringEquals": {"aws:ResourceAccount": Ref("AWS::AccountId")}}
-    return document(*execution_statements(namespace), *task_statements(namespace, "*", this_account))
+    files_of_this_account = [this_account("aws:ResourceAccount")]
+    return PolicyDocument(
+        Version=POLICY_VERSION,
+        Statement=execution_statements(namespace) + task_statements(namespace, ANY_BUCKET, files_of_this_account),
+    )
 
 
 def execution_statements(namespace):
     return [
-        statement("AuthorizeRegistry", ["ecr:GetAuthorizationToken"], "*"),
-        statement(
-            "PullImages",
-            ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-            [Sub(arn("ecr", "repository/*"))],
+        Statement(Sid="AuthorizeRegistry", Effect=Allow, Action=REGISTRY_AUTH_ACTIONS, Resource=ANY_RESOURCE),
+        Statement(
+            Sid="PullImages",
+            Effect=Allow,
+            Action=IMAGE_PULL_ACTIONS,
+            Resource=[arn("ecr", ANY_REPOSITORY)],
         ),
-        statement(
-            "WriteServiceLogs",
-            ["logs:CreateLogStream", "logs:PutLogEvents"],
-            [Sub(arn("logs", naming.log_group_arn_resource(namespace)))],
+        Statement(
+            Sid="WriteServiceLogs",
+            Effect=Allow,
+            Action=LOG_WRITE_ACTIONS,
+            Resource=[arn("logs", naming.log_group_arn_resource(namespace))],
         ),
-        statement(
-            "ReadDatabaseSecret",
-            ["secretsmanager:GetSecretValue"],
-            [Sub(arn("secretsmanager", naming.db_secret_arn_resource(namespace)))],
+        Statement(
+            Sid="ReadDatabaseSecret",
+            Effect=Allow,
+            Action=SECRET_READ_ACTIONS,
+            Resource=[arn("secretsmanager", naming.db_secret_arn_resource(namespace))],
         ),
     ]
 
 
-def task_statements(namespace, bucket, file_condition=None):
-    """bucket: the bucket's name as Fn::Sub text ("${AppFilesBucketName}", or "*" for any)."""
+def task_statements(namespace, bucket, file_conditions=()):
+    """bucket: the bucket's name as Fn::Sub text ("${AppFilesBucketName}", or "*" for any);
+    file_conditions: condition elements the file statements carry besides their own."""
     prefix = naming.s3_prefix_pattern(namespace)
+    manage_files = Statement(
+        Sid="ManageNamespaceFiles",
+        Effect=Allow,
+        Action=FILE_ACTIONS,
+        Resource=[objects_arn(bucket, prefix)],
+    )
+    if file_conditions:
+        manage_files.Condition = Condition(list(file_conditions))
     return [
-        statement(
-            "ReadNamespaceParameters",
-            ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
-            [Sub(arn("ssm", naming.ssm_parameters_arn_resource(namespace)))],
+        Statement(
+            Sid="ReadNamespaceParameters",
+            Effect=Allow,
+            Action=PARAMETER_READ_ACTIONS,
+            Resource=[arn("ssm", naming.ssm_parameters_arn_resource(namespace))],
         ),
-        statement(
-            "ManageNamespaceFiles",
-            ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
-            [Sub(arn("s3", "%s/%s" % (bucket, prefix), region=False, account=False))],
-            condition=file_condition,
-        ),
-        statement(
-            "ListNamespaceFiles",
-            ["s3:ListBucket"],
-            [Sub(arn("s3", bucket, region=False, account=False))],
-            condition=dict(file_condition or {}, StringLike={"s3:prefix": [prefix]}),
+        manage_files,
+        Statement(
+            Sid="ListNamespaceFiles",
+            Effect=Allow,
+            Action=FILE_LIST_ACTIONS,
+            Resource=[bucket_arn(bucket)],
+            Condition=Condition([*file_conditions, StringLike("s3:prefix", [prefix])]),
         ),
     ]

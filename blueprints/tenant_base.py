@@ -8,16 +8,13 @@ The group admits HTTP from the shared ALB only, and lets the tasks open only wha
 need: MySQL into the VPC (the namespace's databases admit this group alone) and HTTPS
 to the AWS APIs (ECR, Secrets Manager, SSM, CloudWatch Logs, S3), reached through NAT.
 """
-from troposphere import Ref, ec2
+from troposphere import Ref
 
 from blueprints.base import TenantstackBlueprint
+from blueprints.network import ANYWHERE, HTTP_PORT, HTTPS_PORT, MYSQL_PORT, security_group, tcp_rule
 from hooks.engine.stacker_compat import CFNString, EC2SecurityGroupId, EC2VPCId
 
 SERVICE_SECURITY_GROUP = "ServiceSecurityGroup"
-HTTP_PORT = 80
-HTTPS_PORT = 443
-MYSQL_PORT = 3306
-ANYWHERE = "0.0.0.0/0"
 
 
 class TenantBase(TenantstackBlueprint):
@@ -42,33 +39,19 @@ class TenantBase(TenantstackBlueprint):
 
     def service_security_group(self):
         group = self.add_resource(
-            ec2.SecurityGroup(
+            security_group(
                 SERVICE_SECURITY_GROUP,
-                GroupDescription="%s service tasks: HTTP from the shared ALB only" % self.namespace,
-                VpcId=Ref("VpcId"),
-                SecurityGroupIngress=[
-                    ec2.SecurityGroupRule(
-                        Description="HTTP from the shared ALB",
-                        IpProtocol="tcp",
-                        FromPort=HTTP_PORT,
-                        ToPort=HTTP_PORT,
-                        SourceSecurityGroupId=Ref("LoadBalancerSecurityGroupId"),
-                    )
+                "%s service tasks: HTTP from the shared ALB only" % self.namespace,
+                Ref("VpcId"),
+                ingress=[
+                    tcp_rule(HTTP_PORT, "HTTP from the shared ALB", source_group=Ref("LoadBalancerSecurityGroupId")),
                 ],
-                SecurityGroupEgress=[
-                    ec2.SecurityGroupRule(
-                        Description="MySQL to the namespace's databases in the VPC",
-                        IpProtocol="tcp",
-                        FromPort=MYSQL_PORT,
-                        ToPort=MYSQL_PORT,
-                        CidrIp=Ref("VpcCidrBlock"),
-                    ),
-                    ec2.SecurityGroupRule(
-                        Description="HTTPS to the AWS APIs (ECR, Secrets Manager, SSM, Logs, S3) through NAT",
-                        IpProtocol="tcp",
-                        FromPort=HTTPS_PORT,
-                        ToPort=HTTPS_PORT,
-                        CidrIp=ANYWHERE,
+                egress=[
+                    tcp_rule(MYSQL_PORT, "MySQL to the namespace's databases in the VPC", cidr=Ref("VpcCidrBlock")),
+                    tcp_rule(
+                        HTTPS_PORT,
+                        "HTTPS to the AWS APIs (ECR, Secrets Manager, SSM, Logs, S3) through NAT",
+                        cidr=ANYWHERE,
                     ),
                 ],
             )

@@ -23,10 +23,18 @@ per tenant: tenant stacks add their own listener rules, target groups and servic
   (IAM policies may then delegate) and lets principals of this account use it only
   through RDS in this region (kms:ViaService, kms:CallerAccount).
 """
-from troposphere import GetAtt, Ref, Sub, ec2, ecs, kms, rds, s3
+from awacs import kms
+from awacs.aws import PolicyDocument
+from troposphere import GetAtt, Ref, ecs, rds
 from troposphere import elasticloadbalancingv2 as elb
 
+from blueprints import storage
 from blueprints.base import TenantstackBlueprint
+from blueprints.iam import (
+    KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS, POLICY_VERSION, administer_key, regional_endpoint, sorted_actions,
+    use_key_through,
+)
+from blueprints.network import ANYWHERE, HTTP_PORT, HTTPS_PORT, security_group, tcp_rule
 from hooks import naming
 from hooks.config import settings
 from hooks.engine.stacker_compat import CFNString, EC2SubnetIdList, EC2VPCId
@@ -47,24 +55,13 @@ LOAD_BALANCER_ATTRIBUTES = (
     ("deletion_protection.enabled", "true"),
     ("routing.http.drop_invalid_header_fields.enabled", "true"),
 )
-ANYWHERE = "0.0.0.0/0"
-HTTP_PORT, HTTPS_PORT = 80, 443
 # Every tenant database is MySQL 8.0 (hooks.steps.source_snapshot refuses other snapshots).
 DATABASE_PARAMETER_FAMILY = "mysql8.0"
 DATABASE_PARAMETERS = {"require_secure_transport": "1"}
-# Administration only; using the key (encrypt, decrypt, grants) goes through RDS.
-KEY_ADMIN_ACTIONS = (
-    "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey",
-    "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy",
-    "kms:GetKeyRotationStatus", "kms:ListGrants", "kms:ListResourceTags", "kms:PutKeyPolicy",
-    "kms:RevokeGrant", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource",
-    "kms:UpdateAlias", "kms:UpdateKeyDescription",
-)
-KEY_USE_ACTIONS = (
-    "kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*",
-    "kms:ListGrants", "kms:ReEncrypt*",
-)
-ACCOUNT_ROOT = "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
+# The tier key's alias lives in this stack too; using the key (encrypt, decrypt, grants) goes through RDS.
+DATABASE_KEY_ADMIN_ACTIONS = sorted_actions(KEY_ADMIN_ACTIONS, [kms.CreateAlias, kms.DeleteAlias, kms.UpdateAlias])
+# RDS makes grants on the key for each instance and snapshot it encrypts.
+DATABASE_KEY_USE_ACTIONS = sorted_actions(KEY_USE_ACTIONS, [kms.CreateGrant, kms.ListGrants])
 # The same rule as hooks.config.settings.certificate_arn, enforced again by CloudFormation.
 CERTIFICATE_ARN_PATTERN = settings.CERTIFICATE_ARN_PATTERN
 
@@ -118,27 +115,18 @@ class SharedTier(TenantstackBlueprint):
 
     def load_balancer_security_group(self, vpc_id, vpc_cidr):
         self.add_resource(
-            ec2.SecurityGroup(
+            security_group(
                 LOAD_BALANCER_SECURITY_GROUP,
-                GroupDescription="Shared load balancer: HTTPS, and HTTP to redirect, from anywhere",
-                VpcId=vpc_id,
-                SecurityGroupIngress=[
-                    ec2.SecurityGroupRule(
-                        IpProtocol="tcp", FromPort=port, ToPort=port, CidrIp=ANYWHERE, Description=purpose
-                    )
-                    for port, purpose in (
-                        (HTTPS_PORT, "HTTPS from anywhere"),
-                        (HTTP_PORT, "HTTP from anywhere, redirected to HTTPS"),
-                    )
+                "Shared load balancer: HTTPS, and HTTP to redirect, from anywhere",
+                vpc_id,
+                ingress=[
+                    tcp_rule(HTTPS_PORT, "HTTPS from anywhere", cidr=ANYWHERE),
+                    tcp_rule(HTTP_PORT, "HTTP from anywhere, redirected to HTTPS", cidr=ANYWHERE),
                 ],
-                SecurityGroupEgress=[
-                    ec2.SecurityGroupRule(
-                        IpProtocol="tcp",
-                        FromPort=HTTP_PORT,
-                        ToPort=HTTP_PORT,
-                        CidrIp=vpc_cidr,
-                        Description="HTTP to the tenants' tasks (targets and health checks) in the VPC",
-                    )
+                egress=[
+                    tcp_rule(
+                        HTTP_PORT, "HTTP to the tenants' tasks (targets and health checks) in the VPC", cidr=vpc_cidr
+                    ),
                 ],
             )
         )
@@ -163,7 +151,7 @@ class SharedTier(TenantstackBlueprint):
             elb.Listener(
                 HTTPS_LISTENER,
                 LoadBalancerArn=Ref(LOAD_BALANCER),
-                Port=443,
+                Port=HTTPS_PORT,
                 Protocol="HTTPS",
                 SslPolicy=TLS_POLICY,
                 Certificates=[elb.Certificate(CertificateArn=certificate_arn)],
@@ -183,83 +171,35 @@ class SharedTier(TenantstackBlueprint):
             elb.Listener(
                 HTTP_LISTENER,
                 LoadBalancerArn=Ref(LOAD_BALANCER),
-                Port=80,
+                Port=HTTP_PORT,
                 Protocol="HTTP",
                 DefaultActions=[
                     elb.Action(
                         Type="redirect",
-                        RedirectConfig=elb.RedirectConfig(Protocol="HTTPS", Port="443", StatusCode="HTTP_301"),
+                        RedirectConfig=elb.RedirectConfig(
+                            Protocol="HTTPS", Port=str(HTTPS_PORT), StatusCode="HTTP_301"
+                        ),
                     )
                 ],
             )
         )
 
     def app_files_bucket(self):
-        self.add_resource(
-            s3.Bucket(
-                APP_FILES_BUCKET,
-                DeletionPolicy="Retain",
-                UpdateReplacePolicy="Retain",
-                BucketEncryption=s3.BucketEncryption(
-                    ServerSideEncryptionConfiguration=[
-                        s3.ServerSideEncryptionRule(
-                            ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(SSEAlgorithm="AES256")
-                        )
-                    ]
-                ),
-                VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
-                PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
-                    BlockPublicAcls=True,
-                    BlockPublicPolicy=True,
-                    IgnorePublicAcls=True,
-                    RestrictPublicBuckets=True,
-                ),
-                OwnershipControls=s3.OwnershipControls(
-                    Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
-                ),
-            )
-        )
+        self.add_resource(storage.bucket(APP_FILES_BUCKET, storage.s3_managed_encryption()))
 
     def app_files_bucket_policy(self):
-        self.add_resource(
-            s3.BucketPolicy(
-                APP_FILES_BUCKET_POLICY,
-                Bucket=Ref(APP_FILES_BUCKET),
-                PolicyDocument={
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "DenyInsecureTransport",
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "s3:*",
-                            "Resource": [GetAtt(APP_FILES_BUCKET, "Arn"), Sub("${%s.Arn}/*" % APP_FILES_BUCKET)],
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        }
-                    ],
-                },
-            )
-        )
+        self.add_resource(storage.tls_only_policy(APP_FILES_BUCKET_POLICY, APP_FILES_BUCKET))
 
     def database_key(self):
+        # Every database and snapshot of the tier is encrypted with it: never delete it (storage.key keeps it).
         self.add_resource(
-            kms.Key(
+            storage.key(
                 DATABASE_KEY,
-                # Every database and snapshot of the tier is encrypted with it: never delete it.
-                DeletionPolicy="Retain",
-                UpdateReplacePolicy="Retain",
-                Description="%s: encrypts the tier's tenant databases and their snapshots" % self.namespace,
-                EnableKeyRotation=True,
-                KeyPolicy=database_key_policy(),
+                "%s: encrypts the tier's tenant databases and their snapshots" % self.namespace,
+                database_key_policy(),
             )
         )
-        self.add_resource(
-            kms.Alias(
-                DATABASE_KEY_ALIAS,
-                AliasName=naming.db_kms_alias(self.namespace),
-                TargetKeyId=Ref(DATABASE_KEY),
-            )
-        )
+        self.add_resource(storage.key_alias(DATABASE_KEY_ALIAS, naming.db_kms_alias(self.namespace), DATABASE_KEY))
 
     def database_parameter_group(self):
         self.add_resource(
@@ -301,28 +241,10 @@ class SharedTier(TenantstackBlueprint):
 
 def database_key_policy():
     """The account administers the key; its principals use it only through RDS in this region."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AdministerKeyInThisAccount",
-                "Effect": "Allow",
-                "Principal": {"AWS": Sub(ACCOUNT_ROOT)},
-                "Action": list(KEY_ADMIN_ACTIONS),
-                "Resource": "*",
-            },
-            {
-                "Sid": "UseKeyThroughRdsInThisAccount",
-                "Effect": "Allow",
-                "Principal": {"AWS": Sub(ACCOUNT_ROOT)},
-                "Action": list(KEY_USE_ACTIONS),
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {
-                        "kms:CallerAccount": Ref("AWS::AccountId"),
-                        "kms:ViaService": Sub("rds.${AWS::Region}.amazonaws.com"),
-                    }
-                },
-            },
+    return PolicyDocument(
+        Version=POLICY_VERSION,
+        Statement=[
+            administer_key("AdministerKeyInThisAccount", DATABASE_KEY_ADMIN_ACTIONS),
+            use_key_through("UseKeyThroughRdsInThisAccount", DATABASE_KEY_USE_ACTIONS, regional_endpoint("rds")),
         ],
-    }
+    )

@@ -18,9 +18,13 @@ hooks.naming.flow_log_group_name; the delivery role may write to that group only
 """
 import ipaddress
 
-from troposphere import GetAtt, GetAZs, Join, Ref, Select, Sub, ec2, iam, logs
+from awacs import logs as log_actions
+from awacs.aws import Allow, ArnLike, PolicyDocument, SourceArn
+from troposphere import GetAtt, GetAZs, Join, Ref, Select, ec2, iam, logs
 
 from blueprints.base import TenantstackBlueprint
+from blueprints.iam import FLOW_LOGS_PRINCIPAL, POLICY_VERSION, Statement, arn, trust_policy
+from blueprints.network import ANYWHERE
 from hooks import naming
 from hooks.config import settings
 from hooks.engine.stacker_compat import CFNNumber
@@ -48,8 +52,8 @@ NAT_MODES = ("single", "per-az")
 SUBNET_BLOCKS = 8
 SUBNET_PREFIX = 23  # /23 subnets: 507 usable addresses each
 PRIVATE_BLOCK_OFFSET = 4
-ANYWHERE = "0.0.0.0/0"
-FLOW_LOG_SOURCE_ARN = "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-flow-log/*"
+ANY_FLOW_LOG = "vpc-flow-log/*"  # the ARN resource of every flow log (AWS names them)
+FLOW_LOG_DELIVERY_ACTIONS = [log_actions.CreateLogStream, log_actions.PutLogEvents, log_actions.DescribeLogStreams]
 
 DEFAULTS = {setting.key: setting.default for setting in settings.SHARED_SETTINGS}
 
@@ -97,10 +101,7 @@ class SharedVpc(TenantstackBlueprint):
             self.fail("AzCount", variables["AzCount"], "expected 2 or 3")
         if variables["NatGateways"] not in NAT_MODES:
             self.fail("NatGateways", variables["NatGateways"], "expected single or per-az")
-        try:
-            settings.cidr(variables["VpcCidr"], "VpcCidr")
-        except naming.NamingError as error:
-            self.fail("VpcCidr", variables["VpcCidr"], error.rule)
+        self.parse("VpcCidr", variables["VpcCidr"], settings.cidr)
 
     def build(self, variables):
         zones = range(variables["AzCount"])
@@ -245,31 +246,18 @@ class SharedVpc(TenantstackBlueprint):
 
 def flow_log_trust_policy():
     """Only the flow-logs service, acting for this account's flow logs, may assume the role."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": Ref("AWS::AccountId")},
-                    "ArnLike": {"aws:SourceArn": Sub(FLOW_LOG_SOURCE_ARN)},
-                },
-            }
-        ],
-    }
+    return trust_policy(FLOW_LOGS_PRINCIPAL, ArnLike(SourceArn, arn("ec2", ANY_FLOW_LOG)))
 
 
 def flow_log_delivery_policy():
     """Write to the flow-log group only (its Arn attribute ends in ':*', covering its streams)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                "Resource": GetAtt(FLOW_LOG_GROUP, "Arn"),
-            }
+    return PolicyDocument(
+        Version=POLICY_VERSION,
+        Statement=[
+            Statement(
+                Effect=Allow,
+                Action=FLOW_LOG_DELIVERY_ACTIONS,
+                Resource=GetAtt(FLOW_LOG_GROUP, "Arn"),
+            )
         ],
-    }
+    )

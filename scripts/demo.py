@@ -20,12 +20,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "scripts")]
 
 import boto3  # noqa: E402
-
-from hooks import naming
-from hooks.tenant import inventory
-from hooks.config import settings  # noqa: E402
 from local_endpoint import LocalEndpoint, client_env  # noqa: E402
 from seed import local_certificate, seed_dev_snapshot  # noqa: E402
+
+from hooks import naming
+from hooks.config import envfile
+from hooks.tenant import inventory
 
 SHARED_ENV = "environments/common-nonprod.env"
 TENANT_ENV = "environments/xy-0146-qa.env"
@@ -98,7 +98,7 @@ def show(session, tenant, timestamp):
 
 
 def main():
-    tenant = settings.load_env_file(REPO / TENANT_ENV)
+    tenant = envfile.load(REPO / TENANT_ENV)
     step("starting the local AWS endpoint (moto server) on 127.0.0.1")
     with LocalEndpoint(ecs_running=tenant["desired_count"]) as endpoint:
         print("endpoint %s" % endpoint.url)

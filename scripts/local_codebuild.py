@@ -46,7 +46,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import codebuild_spec  # noqa: E402
 from codebuild_shell import (  # noqa: E402
-    DEFAULT_ACCOUNT, DEPTH_VARIABLE, SUCCEEDING, Shell, builtin_variables, git, initial_environment, python_shims,
+    DEFAULT_ACCOUNT,
+    DEPTH_VARIABLE,
+    SUCCEEDING,
+    Shell,
+    builtin_variables,
+    git,
+    initial_environment,
+    python_shims,
 )
 from codebuild_spec import PHASES, BuildspecError  # noqa: E402
 

@@ -35,6 +35,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:  # hooks.lock.processes is standard library only: fine in either venv
     sys.path.insert(0, str(REPO_ROOT))
 from hooks.lock import processes  # noqa: E402
+
 DEFAULT_MOTO_SERVER = REPO_ROOT / ".tools" / "bin" / "moto_server"
 HOST = "127.0.0.1"
 DEFAULT_REGION = "us-east-1"

@@ -20,6 +20,9 @@ from local_endpoint import DEFAULT_REGION, LocalEndpoint, client_env  # noqa: E4
 
 # stacker waits 30 s between stack status polls unless told otherwise.
 os.environ["STACKER_STACK_POLL_TIME"] = "0"
+# The project (stacker configs) of env files the tests write to temporary directories:
+# this repository. Tests of the project-root rule itself unset it.
+os.environ.setdefault("TENANTSTACK_PROJECT_ROOT", str(REPO_ROOT))
 
 ECS_RUNNING = 2  # moto reports exactly this many running tasks for every service; env files use 2
 

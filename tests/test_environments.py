@@ -4,15 +4,16 @@ import collections
 import pytest
 
 from hooks import naming
+from hooks.config import envfile
 from hooks.engine import render
-from hooks.config import settings
 from hooks.engine.stacker_compat import load_config, make_context
+from tests.conftest import REPO_ROOT
 
-ENV_FILES = render.env_files()
+ENV_FILES = render.env_files(REPO_ROOT)
 
 
 def load_all():
-    return {path.name: settings.load_env_file(path) for path in ENV_FILES}
+    return {path.name: envfile.load(path) for path in ENV_FILES}
 
 
 def test_the_repository_has_both_tiers_and_two_customers():
@@ -24,7 +25,7 @@ def test_the_repository_has_both_tiers_and_two_customers():
 
 @pytest.mark.parametrize("path", ENV_FILES, ids=[p.name for p in ENV_FILES])
 def test_env_file_is_valid_and_named_after_its_namespace(path):
-    values = settings.load_env_file(path)
+    values = envfile.load(path)
     assert path.name == "%s.env" % values["namespace"]
 
 
@@ -45,7 +46,7 @@ def tenant_stack_names(env):
 
 
 def test_tenant_config_names_stacks_as_the_naming_module_does():
-    env = settings.parse_env_file(open("environments/xy-0146-qa.env").read())
+    env = envfile.parse(open("environments/xy-0146-qa.env").read())
     env["db_timestamp"] = "20270202t020202z"
     assert tenant_stack_names(env) == {
         naming.BASE_STACK: naming.base_stack_name("xy-0146-qa"),
@@ -55,7 +56,7 @@ def test_tenant_config_names_stacks_as_the_naming_module_does():
 
 
 def test_shared_config_names_stacks_as_the_naming_module_does():
-    env = settings.parse_env_file(open("environments/common-prod.env").read())
+    env = envfile.parse(open("environments/common-prod.env").read())
     config = load_config(open("stacker/shared.yaml").read(), env)
     context = make_context(config, env)
     assert [context.get_fqn(s.name) for s in config.stacks] == [

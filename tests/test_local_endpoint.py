@@ -6,10 +6,9 @@ import sys
 import textwrap
 import time
 
+import local_endpoint
 import pytest
 from botocore.exceptions import ClientError
-
-import local_endpoint
 from local_endpoint import EndpointError, LocalEndpoint, answers, client_env, free_port
 
 SCRIPT = local_endpoint.__file__

@@ -1,19 +1,8 @@
-"""boto3 clients for hooks and the CLI.
+"""boto3 sessions and clients for hooks and the CLI, and the one "not found" rule.
 
 Region and endpoint come from the standard AWS environment (AWS_DEFAULT_REGION,
 AWS_PROFILE, AWS_ENDPOINT_URL), so the same code runs against an account or the
 local endpoint. Retries are adaptive: throttling slows us down instead of failing.
-
-Failure drills: `TENANTSTACK_FAIL_CALLS=ssm.PutParameter@/xy-0146-qa/db/active,rds.DeleteDBInstance`
-makes those API calls of this process fail with error code `InjectedFault` before they
-are sent (`@value`: only calls with a parameter equal to value). The end-to-end tests use it to prove that a failing flip or retirement leaves the
-tenant serving; operators can use it for game days. Unset, it costs nothing.
-
-Throttling drills: `TENANTSTACK_THROTTLE_CALLS=ssm.GetParameter*3,rds.DescribeDBSnapshots`
-answers the first N (default 1) requests of those operations, per client, the way AWS
-throttles (HTTP 400, ThrottlingException / Throttling) without sending them; the retry
-mode then retries them like real throttling. It proves throttling slows a run down
-instead of failing it.
 
 Sessions: each thread gets one boto3 session per AWS environment, reused by every client
 it makes (a new session parses botocore's JSON models again: about 0.1 s each). The key is
@@ -21,108 +10,21 @@ the thread and a fingerprint of the os.environ entries that shape a session and 
 clients (every AWS_* variable: region, profile, endpoint, credentials, retry mode), so a
 changed environment never gets a stale session. Per thread, because a boto3 session is
 not thread-safe for making clients (the fleet cleans up failed deploys in threads).
-Clients are not cached: each call makes a new one, with its own drills (above). Every
-session is attached to hooks/aws/api_rate.py's ceiling (none unless a parent set one).
+Clients are not cached here: each call makes a new one, with its own failure and
+throttling drills (hooks/aws/drills.py). Every session is attached to
+hooks/aws/api_rate.py's ceiling (none unless a parent set one).
 """
 import hashlib
 import os
 import threading
 
 import boto3
-from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from hooks.aws import api_rate
+from hooks.aws import api_rate, drills
 
 RETRY_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10})
-FAULTS_VARIABLE = "TENANTSTACK_FAIL_CALLS"
-INJECTED_FAULT = "InjectedFault"
-THROTTLE_VARIABLE = "TENANTSTACK_THROTTLE_CALLS"
-THROTTLE_MESSAGE = "Rate exceeded (injected by %s)" % THROTTLE_VARIABLE
-# What AWS answers a throttled request with, by the service's protocol.
-THROTTLE_RESPONSES = {
-    "json": (
-        "application/x-amz-json-1.1",
-        '{"__type": "ThrottlingException", "message": "%s"}' % THROTTLE_MESSAGE,
-    ),
-    "query": (
-        "text/xml",
-        "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>%s</Message></Error>"
-        "<RequestId>injected</RequestId></ErrorResponse>" % THROTTLE_MESSAGE,
-    ),
-}
-
-
-def injected_faults(environ=None):
-    """{(service, Operation, value or None)} named by TENANTSTACK_FAIL_CALLS."""
-    raw = (environ if environ is not None else os.environ).get(FAULTS_VARIABLE, "")
-    faults = set()
-    for item in filter(None, (part.strip() for part in raw.split(","))):
-        call, _, value = item.partition("@")
-        service, dot, operation = call.partition(".")
-        if not dot or not service or not operation:
-            raise ValueError(
-                "%s: %r is not service.Operation[@value] (e.g. ssm.PutParameter@/xy-0146-qa/db/active)"
-                % (FAULTS_VARIABLE, item)
-            )
-        faults.add((service, operation, value or None))
-    return faults
-
-
-def _fail(operation, value):
-    def handler(params=None, **kwargs):
-        if value is not None and value not in (params or {}).values():
-            return
-        raise ClientError(
-            {"Error": {"Code": INJECTED_FAULT, "Message": "%s failed on purpose (%s)" % (operation, FAULTS_VARIABLE)}},
-            operation,
-        )
-
-    return handler
-
-
-def throttled_calls(environ=None):
-    """{(service, Operation): how many requests to throttle} named by TENANTSTACK_THROTTLE_CALLS."""
-    raw = (environ if environ is not None else os.environ).get(THROTTLE_VARIABLE, "")
-    calls = {}
-    for item in filter(None, (part.strip() for part in raw.split(","))):
-        call, star, count = item.partition("*")
-        service, dot, operation = call.partition(".")
-        if not dot or not service or not operation or (star and not count.isdigit()):
-            raise ValueError(
-                "%s: %r is not service.Operation[*count] (e.g. ssm.GetParameter*3)" % (THROTTLE_VARIABLE, item)
-            )
-        calls[(service, operation)] = int(count) if star else 1
-    return calls
-
-
-class _Body:
-    """The raw body botocore reads from an AWSResponse."""
-
-    def __init__(self, content):
-        self.content = content
-
-    def stream(self, **kwargs):
-        yield self.content
-
-
-def _throttle(protocol, count):
-    if protocol not in THROTTLE_RESPONSES:
-        raise ValueError("%s: cannot throttle a %s-protocol service" % (THROTTLE_VARIABLE, protocol))
-    content_type, body = THROTTLE_RESPONSES[protocol]
-    sent, guard = [0], threading.Lock()
-
-    def handler(request=None, **kwargs):
-        with guard:
-            if sent[0] >= count:
-                return None  # send it for real
-            sent[0] += 1
-        return AWSResponse(request.url, 400, {"Content-Type": content_type}, _Body(body.encode()))
-
-    return handler
-
-
 _THREAD = threading.local()  # .session: (fingerprint, boto3 session) of this thread's last environment
 
 
@@ -147,19 +49,41 @@ def session():
 
 
 def client(service, region=None):
-    """A new client of this thread's session (region: else the environment's), with the drills above."""
+    """A new client of this thread's session (region: else the environment's), with the drills armed."""
     made = session().client(service, region_name=region, config=RETRY_CONFIG)
-    service_id = made.meta.service_model.service_id.hyphenize()
-    for fault_service, operation, value in injected_faults():
-        if fault_service == service:
-            made.meta.events.register("before-parameter-build.%s.%s" % (service_id, operation), _fail(operation, value))
-    for (throttle_service, operation), count in throttled_calls().items():
-        if throttle_service == service:
-            handler = _throttle(made.meta.service_model.protocol, count)
-            made.meta.events.register("before-send.%s.%s" % (service_id, operation), handler)
+    drills.arm(made, service)
     return made
+
+
+class Clients:
+    """The clients of one hook run or command, made on first use and reused (one per service)."""
+
+    def __init__(self, region=None):
+        self.region = region
+        self._made = {}
+
+    def __call__(self, service):
+        if service not in self._made:
+            self._made[service] = client(service, self.region)
+        return self._made[service]
 
 
 def error_code(error):
     """The AWS error code of a botocore ClientError."""
     return error.response.get("Error", {}).get("Code")
+
+
+def or_none(call, missing, **params):
+    """`call(**params)`, or None when AWS answers with the error code(s) `missing` (its "not found").
+
+        found = or_none(rds.describe_db_instances, "DBInstanceNotFound", DBInstanceIdentifier=name)
+
+    Every other error propagates: only the absence the caller names is an answer.
+    """
+    codes = (missing,) if isinstance(missing, str) else tuple(missing)
+    try:
+        return call(**params)
+    except ClientError as error:
+        if error_code(error) in codes:
+            return None
+        raise

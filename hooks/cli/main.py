@@ -9,22 +9,12 @@ import argparse
 import importlib
 import sys
 
-from hooks import __version__, errors, naming
+from hooks import __version__, errors
 from hooks.cli.commands import COMMAND_MODULES
 
-EXIT_OK = 0
-EXIT_UNEXPECTED = 1
-EXIT_BAD_INPUT = errors.BadInput.exit_code  # 2: nothing was changed
-EXIT_LOCK_HELD = errors.LockHeld.exit_code  # 3
-EXIT_DEPLOY_FAILED = errors.DeployFailed.exit_code  # 4
-EXIT_INTERRUPTED = 130
-
-EPILOG = """\
-exit codes: 0 done, 1 unexpected error, 2 bad input (nothing was changed),
-            3 the namespace's deploy lock is held, 4 a deploy failed (the tenant keeps serving
-            on its previous service and database), 130 interrupted.
-Uses the standard AWS environment (AWS_DEFAULT_REGION, AWS_PROFILE, AWS_ENDPOINT_URL).
-"""
+EPILOG = "exit codes:\n%s\nUses the standard AWS environment (AWS_DEFAULT_REGION, AWS_PROFILE, AWS_ENDPOINT_URL).\n" % (
+    "\n".join("  %3d  %s" % item for item in sorted(errors.EXIT_CODES.items()))
+)
 
 
 def build_parser():
@@ -46,17 +36,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
-        return EXIT_OK
+        return errors.OK
     try:
         return args.run(args)
-    except naming.NamingError as error:
-        return _report(args, error, EXIT_BAD_INPUT)
     except errors.TenantstackError as error:
         return _report(args, error, error.exit_code)
     except KeyboardInterrupt:
-        return _report(args, "interrupted", EXIT_INTERRUPTED)
+        return _report(args, "interrupted", errors.INTERRUPTED)
     except Exception as error:  # the CLI's last word: name it, and say it was unexpected
-        return _report(args, "unexpected error: %s: %s" % (type(error).__name__, error), EXIT_UNEXPECTED)
+        return _report(args, "unexpected error: %s: %s" % (type(error).__name__, error), errors.UNEXPECTED)
 
 
 def _report(args, message, code):

@@ -32,3 +32,11 @@ def add_environments(parser, env_file=False):
         parser.add_argument(
             "--env-file", metavar="PATH", help="the namespace's env file (default: DIR/<namespace>.env)"
         )
+
+
+def add_project_root(parser):
+    parser.add_argument(
+        "--project-root", metavar="DIR",
+        help="the project: the directory holding stacker/ and environments/ (default: $TENANTSTACK_PROJECT_ROOT, "
+        "else the nearest such directory from the env file or the current directory upward)",
+    )

@@ -1,4 +1,13 @@
-"""Env files as the operator commands find, read and edit them.
+"""Env files: the one reader, and how the operator commands find and edit them.
+
+`parse` reads env-file text with the engine's own parser (stacker's, so a file means to
+us exactly what it means to `stacker build`), with our strictness on top: a line that is
+not `key: value` and a key set twice are refused with their line numbers (stacker would
+fail on the first and silently keep the last value of the second). A key written with
+spaces before its colon (`namespace : x`) is read as stacker reads it (`'namespace '`)
+and refused by the schema with a message saying so. Windows line endings (CRLF) are
+accepted: stacker strips them, and so does the check. `read` reads a file, `load` checks
+it against hooks/config/settings.py. Nothing else parses env files.
 
 A tenant's env file is environments/<namespace>.env by default (`--environments DIR`
 picks another directory, `--env-file PATH` one file). Loading checks the whole file
@@ -16,7 +25,8 @@ from pathlib import Path
 
 from hooks import naming
 from hooks.config import settings
-from hooks.errors import BadInput
+from hooks.engine import stacker_compat
+from hooks.errors import BadInput, SettingsError
 
 DEFAULT_ENVIRONMENTS = naming.ENVIRONMENTS_DIR
 TIMESTAMP_KEY = "db_timestamp"
@@ -24,6 +34,43 @@ TIMESTAMP_KEY = "db_timestamp"
 STAND_IN_TIMESTAMP = "20000101t000000z"
 # The key's line: what precedes and follows the value is kept byte for byte.
 TIMESTAMP_LINE = re.compile(r"^(?P<head>\s*%s\s*:\s*)(?P<value>.*?)(?P<tail>\s*)$" % TIMESTAMP_KEY)
+
+
+def parse(text, source=None):
+    """The raw {key: value} stacker reads from env-file text; SettingsError listing every line it
+    would read differently from how it looks (not `key: value`, a key set twice)."""
+    problems, first_seen = [], {}
+    for number, line in enumerate(text.split("\n"), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        key, colon, _ = stripped.partition(":")
+        if not colon or not key.strip():
+            problems.append("line %d: expected 'key: value', got %r" % (number, line.rstrip("\r")))
+        elif key in first_seen:
+            problems.append("line %d: env key %s is set twice (first on line %d); stacker would silently use "
+                            "the last value" % (number, key.strip(), first_seen[key]))
+        else:
+            first_seen[key] = number
+    if problems:
+        raise SettingsError(problems, source)
+    return dict(stacker_compat.parse_environment(text))
+
+
+def read(path):
+    """The raw mapping of the env file at `path`; BadInput when it is missing, unreadable or malformed."""
+    path = Path(path)
+    if not path.is_file():
+        raise BadInput("env file %s not found; name an existing environments/<namespace>.env file" % path)
+    try:
+        return parse(read_text(path), str(path))
+    except (OSError, UnicodeDecodeError) as error:
+        raise BadInput("env file %s cannot be read (%s)" % (path, error)) from None
+
+
+def load(path, overrides=()):
+    """The validated settings of the env file at `path` with `overrides` ((key, value) pairs) applied."""
+    return settings.load_settings(dict(read(path), **dict(overrides)), str(path))
 
 
 def env_file_path(namespace, environments=None):
@@ -67,19 +114,18 @@ def load_tenant(namespace, env_file=None, environments=None, timestamp_if_missin
 
 
 def settings_of(path, text=None):
-    """The validated settings of an env file; BadInput listing every problem."""
+    """The validated settings of an env file (or of `text` as that file); BadInput listing every problem."""
     try:
-        raw = settings.parse_env_file(read_text(path) if text is None else text, str(path))
-        return settings.load_settings(raw, str(path))
-    except settings.SettingsError as error:
+        return settings.load_settings(parse(read_text(path) if text is None else text, str(path)), str(path))
+    except SettingsError as error:
         raise BadInput("%s\nFix the env file, then run the command again." % error) from None
 
 
 def db_timestamp_of(path, text):
     """The db_timestamp the env file text sets, as written; None when it sets none."""
     try:
-        return settings.parse_env_file(text, str(path)).get(TIMESTAMP_KEY)
-    except settings.SettingsError as error:
+        return parse(text, str(path)).get(TIMESTAMP_KEY)
+    except SettingsError as error:
         raise BadInput("%s\nFix the env file, then run the command again." % error) from None
 
 
@@ -93,8 +139,8 @@ def tenant_namespaces(environments=None):
     namespaces = []
     for path in sorted(directory.glob("*" + naming.ENV_FILE_SUFFIX)):
         try:
-            namespace = settings.parse_env_file(read_text(path), str(path)).get("namespace")
-        except settings.SettingsError as error:
+            namespace = parse(read_text(path), str(path)).get("namespace")
+        except SettingsError as error:
             raise BadInput("%s\nFix the env file, then run the command again." % error) from None
         if namespace not in naming.SHARED_NAMESPACES:
             namespaces.append(naming.parse_namespace(namespace, "namespace in %s" % path).name)

@@ -1,31 +1,42 @@
 """Env file settings: the keys each kind of namespace accepts, their rules and defaults.
 
 An env file (environments/<namespace>.env) is a flat `key: value` file that stacker
-substitutes into the configs. This module is the schema for those files: every key
-has a parser, a default (or is required) and a line of help. `load_settings` checks a
-whole file at once and reports every bad key together, before anything touches AWS.
+substitutes into the configs; hooks/config/envfile.py reads it. This module is the schema
+for those files: every key has a parser (hooks/config/rules.py), a default (or is
+required) and a line of help. `load_settings` checks a whole mapping at once and reports
+every bad key together, before anything touches AWS. It is called by every hook and
+every `${setting KEY}` lookup of a run with the same environment, so the result is
+cached per environment (`load_settings` returns a fresh copy each time).
 
 Pure: no AWS, no stacker.
 """
-import ipaddress
+import functools
 import re
 from dataclasses import dataclass
 from typing import Callable, Optional
 
 from hooks import naming
+from hooks.config.rules import (  # noqa: F401  (the patterns are re-exported for the blueprints)
+    CERTIFICATE_ARN_PATTERN,
+    CERTIFICATE_ARN_RULE,
+    CIDR_RULE,
+    IMAGE_PATTERN,
+    IMAGE_RULE,
+    LOG_RETENTION_DAYS,
+    certificate_arn,
+    choice,
+    cidr,
+    hostname,
+    image,
+    integer,
+    log_retention,
+    namespace_of_kind,
+    pattern,
+    timestamp,
+)
+from hooks.errors import SettingsError
 
 REQUIRED = object()
-
-
-class SettingsError(ValueError):
-    """One or more env keys are missing, unknown or break their rule."""
-
-    def __init__(self, problems, source=None):
-        self.problems = list(problems)
-        self.source = source
-        where = " in %s" % source if source else ""
-        lines = ["invalid environment%s:" % where] + ["  - %s" % p for p in self.problems]
-        super().__init__("\n".join(lines))
 
 
 @dataclass(frozen=True)
@@ -36,106 +47,6 @@ class Setting:
     default: object = REQUIRED
     # Derive the default from the other parsed settings (e.g. source_namespace).
     derive: Optional[Callable[[dict], object]] = None
-
-
-def _rule(key, value, rule):
-    return naming.NamingError("env key %s" % key, value, rule)
-
-
-def integer(low, high):
-    def parse(value, key):
-        if not re.match(r"^[0-9]+$", str(value)) or not low <= int(value) <= high:
-            raise _rule(key, value, "expected a whole number from %d to %d" % (low, high))
-        return int(value)
-
-    return parse
-
-
-def choice(*options):
-    def parse(value, key):
-        if value not in options:
-            raise _rule(key, value, "expected one of %s" % ", ".join(options))
-        return value
-
-    return parse
-
-
-def pattern(regex, description):
-    def parse(value, key):
-        if not isinstance(value, str) or not re.match(regex, value):
-            raise _rule(key, value, "expected %s" % description)
-        return value
-
-    return parse
-
-
-def hostname(value, key):
-    labels = str(value).split(".")
-    label = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-    if len(value) > 253 or len(labels) < 2 or not all(label.match(part) for part in labels):
-        raise _rule(key, value, "expected a lower-case DNS host name such as xy-0146-qa.apps.example.com")
-    return value
-
-
-IMAGE_PATTERN = r"^[a-z0-9][a-z0-9._/:-]*[a-z0-9](:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$"
-IMAGE_RULE = "an image pinned to a tag or digest (repository:tag or repository@sha256:...)"
-CERTIFICATE_ARN_PATTERN = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$"
-CERTIFICATE_ARN_RULE = "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)"
-
-
-def image(value, key):
-    """A container image pinned to a tag or digest; a task definition must be immutable."""
-    match = re.match(IMAGE_PATTERN, value)
-    if not match or value.endswith(":latest"):
-        raise _rule(
-            key, value, "expected %s, not :latest" % IMAGE_RULE
-        )
-    return value
-
-
-RFC1918_BLOCKS = tuple(ipaddress.ip_network(b) for b in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
-CIDR_RULE = "expected a private (RFC 1918) IPv4 block from /16 to /20, such as 10.10.0.0/16"
-# The values CloudWatch Logs accepts for RetentionInDays.
-LOG_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
-)
-
-
-def cidr(value, key):
-    try:
-        network = ipaddress.ip_network(value)
-    except ValueError:
-        raise _rule(key, value, CIDR_RULE) from None
-    private = any(network.version == 4 and network.subnet_of(block) for block in RFC1918_BLOCKS)
-    if not private or not 16 <= network.prefixlen <= 20:
-        raise _rule(key, value, CIDR_RULE)
-    return value
-
-
-def log_retention(value, key):
-    if not str(value).isdigit() or int(value) not in LOG_RETENTION_DAYS:
-        raise _rule(
-            key, value, "expected a retention CloudWatch Logs accepts: %s" % ", ".join(map(str, LOG_RETENTION_DAYS))
-        )
-    return int(value)
-
-
-def namespace_of_kind(parse):
-    def parse_key(value, key):
-        return parse(value, "env key %s" % key).name
-
-    return parse_key
-
-
-def timestamp(value, key):
-    return naming.parse_timestamp(value, "env key %s" % key)
-
-
-def certificate_arn(value, key):
-    return pattern(
-        CERTIFICATE_ARN_PATTERN,
-        CERTIFICATE_ARN_RULE,
-    )(value, key)
 
 
 TENANT_SETTINGS = (
@@ -240,14 +151,34 @@ def load_settings(raw, source=None):
 
     Every problem is collected and raised together as SettingsError; defaults and
     derived values are filled in. Cross-key rules are checked after each key parses.
+    Cached per (mapping, source): a run's hooks and lookups check one environment once.
     """
-    raw = dict(raw)
+    try:
+        key = (frozenset(dict(raw).items()), source)
+        hash(key)
+    except TypeError:  # a value that is not a string (a caller's own mapping): no cache
+        return _load_settings(dict(raw), source)
+    return dict(_cached_settings(key))
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_settings(key):
+    mapping, source = key
+    return _load_settings(dict(mapping), source)
+
+
+def _load_settings(raw, source):
     if "namespace" not in raw:
-        raise SettingsError(["env key namespace is missing: every env file names its namespace"], source)
+        spaced = sorted(key for key in raw if key.strip() == "namespace")
+        hint = "; %r has spaces around its name: write `namespace: value`" % spaced[0] if spaced else ""
+        raise SettingsError(["env key namespace is missing: every env file names its namespace%s" % hint], source)
     schema = schema_for(raw["namespace"])
     known = {setting.key for setting in schema}
     problems = [
-        "env key %s is not known for %s namespaces (known keys: %s)"
+        "env key %r has spaces around its name (stacker reads it as %r, which no rule knows); write `%s: value`"
+        % (key, key, key.strip())
+        if key.strip() != key
+        else "env key %s is not known for %s namespaces (known keys: %s)"
         % (key, schema_kind(schema), ", ".join(sorted(known)))
         for key in sorted(set(raw) - known)
     ]
@@ -312,25 +243,3 @@ def _pipeline_problems(settings):
         if not re.match(CODECOMMIT_REPOSITORY_PATTERN, repository):
             problems.append("env key repository %r is invalid: source codecommit expects a repository name" % repository)
     return problems
-
-
-def parse_env_file(text, source=None):
-    """Parse the `key: value` env file format stacker reads (comments with #)."""
-    raw = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        key, sep, value = stripped.partition(":")
-        if not sep or not key.strip():
-            raise SettingsError(["line %d: expected 'key: value', got %r" % (number, line)], source)
-        if key.strip() in raw:
-            raise SettingsError(["line %d: env key %s is set twice" % (number, key.strip())], source)
-        raw[key.strip()] = value.strip()
-    return raw
-
-
-def load_env_file(path):
-    """Read and validate one env file."""
-    with open(path) as handle:
-        return load_settings(parse_env_file(handle.read(), str(path)), str(path))

@@ -1,7 +1,7 @@
 """Render every stack of every env file to reviewable JSON, offline.
 
-    python -m hooks.engine.render templates          # write templates/<namespace>/<stack>.json
-    python -m hooks.engine.render --check templates  # exit 1 and list files that are stale
+    tenantstack render            # write <project>/templates/<namespace>/<stack>.json
+    tenantstack render --check    # exit 1 and list files that are stale
 
 Env files: environments/<namespace>.env (tenant and shared namespaces) and
 environments/pipelines/<project>.env (a project's delivery pipeline, stacker/pipeline.yaml;
@@ -14,28 +14,17 @@ lookup that needs AWS; the renderer refuses such a config with a message naming 
 Output is canonical (sorted keys, two-space indent, trailing newline): two runs are
 byte-identical.
 """
-import argparse
 import json
 import os
-import sys
 from pathlib import Path
 
-from hooks.aws import endpoint_quirks
 from hooks import naming
-from hooks.config import settings
+from hooks.aws import endpoint_quirks
+from hooks.config import envfile, project, settings
 from hooks.engine.stacker_compat import CFNType, Variable, load_config, make_context
+from hooks.errors import RenderError
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CONFIG_FOR_KIND = {
-    "shared": "stacker/shared.yaml",
-    "tenant": "stacker/tenant.yaml",
-    "pipeline": "stacker/pipeline.yaml",
-}
 REFRESH_COMMAND = "make templates"
-
-
-class RenderError(ValueError):
-    """A config or env file cannot be rendered offline."""
 
 
 def canonical_json(template):
@@ -57,14 +46,14 @@ def render_blueprint(blueprint_class, variables, name="stack", context=None):
     return json.loads(blueprint.to_json(variables=variables))
 
 
-def config_for(env_path, root=REPO_ROOT):
+def config_for(env_path, root):
     """The stacker config an env file deploys with: shared, tenant or pipeline, by its namespace."""
-    namespace = settings.parse_env_file(Path(env_path).read_text(), str(env_path)).get("namespace")
+    namespace = envfile.read(env_path).get("namespace")
     if naming.is_project(namespace):
         kind = "pipeline"
     else:
         kind = "shared" if namespace in naming.SHARED_NAMESPACES else "tenant"
-    return Path(root) / CONFIG_FOR_KIND[kind]
+    return project.config_path(root, kind)
 
 
 def _offline_variables(stack, blueprint_class, context):
@@ -92,10 +81,10 @@ def _offline_variables(stack, blueprint_class, context):
     return values
 
 
-def render_env_file(env_path, root=REPO_ROOT):
+def render_env_file(env_path, root):
     """Render every stack the env file deploys: {config stack name: template dict}."""
     env_path = Path(env_path)
-    environment = settings.parse_env_file(env_path.read_text(), str(env_path))
+    environment = envfile.read(env_path)
     settings.load_settings(environment, str(env_path))
     config = load_config(config_for(env_path, root).read_text(), environment)
     context = make_context(config, environment)
@@ -107,27 +96,27 @@ def render_env_file(env_path, root=REPO_ROOT):
     return rendered
 
 
-def env_files(root=REPO_ROOT):
+def env_files(root):
     """The env files of tenant and shared namespaces."""
-    return sorted((Path(root) / "environments").glob("*.env"))
+    return sorted(project.environments_dir(root).glob("*.env"))
 
 
-def pipeline_env_files(root=REPO_ROOT):
+def pipeline_env_files(root):
     """The env files of the projects' delivery pipelines."""
-    return sorted((Path(root) / "environments" / "pipelines").glob("*.env"))
+    return sorted((project.environments_dir(root) / "pipelines").glob("*.env"))
 
 
-def render_all(root=REPO_ROOT):
+def render_all(root):
     """{relative output path: canonical JSON} for every stack of every tenant and shared env file."""
     return _render(env_files(root), root)
 
 
-def render_pipelines(root=REPO_ROOT):
+def render_pipelines(root):
     """{relative output path: canonical JSON} for every stack of every pipeline env file."""
     return _render(pipeline_env_files(root), root)
 
 
-def render_templates(root=REPO_ROOT):
+def render_templates(root):
     """{relative output path: canonical JSON} of every template `make templates` writes."""
     files = render_all(root)
     files.update(render_pipelines(root))
@@ -142,13 +131,13 @@ def _render(paths, root):
         )
     files = {}
     for env_path in paths:
-        namespace = settings.parse_env_file(env_path.read_text(), str(env_path))["namespace"]
+        namespace = envfile.read(env_path)["namespace"]
         for stack_name, template in render_env_file(env_path, root).items():
             files[os.path.join(namespace, stack_name + ".json")] = canonical_json(template)
     return files
 
 
-def stale_files(out_dir, root=REPO_ROOT):
+def stale_files(out_dir, root):
     """Paths under out_dir that differ from a fresh render, are missing or are extra."""
     out_dir = Path(out_dir)
     expected = render_templates(root)
@@ -161,7 +150,7 @@ def stale_files(out_dir, root=REPO_ROOT):
     return sorted(stale + sorted(present - set(expected)))
 
 
-def write_all(out_dir, root=REPO_ROOT):
+def write_all(out_dir, root):
     """Write every template and remove rendered files no env file produces any more."""
     out_dir = Path(out_dir)
     expected = render_templates(root)
@@ -178,28 +167,3 @@ def write_all(out_dir, root=REPO_ROOT):
             directory.rmdir()
     return sorted(expected)
 
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m hooks.engine.render", description=__doc__.splitlines()[0])
-    parser.add_argument("out", help="directory to write templates/<namespace>/<stack>.json into")
-    parser.add_argument("--check", action="store_true", help="only report stale files; exit 1 if any")
-    args = parser.parse_args(argv)
-    try:
-        if args.check:
-            stale = stale_files(args.out)
-            if stale:
-                print("stale rendered templates (run `%s`):" % REFRESH_COMMAND, file=sys.stderr)
-                for path in stale:
-                    print("  %s" % os.path.join(args.out, path), file=sys.stderr)
-                return 1
-            return 0
-        written = write_all(args.out)
-    except (settings.SettingsError, RenderError, naming.NamingError) as error:
-        print("error: %s" % error, file=sys.stderr)
-        return 2
-    print("rendered %d templates into %s" % (len(written), args.out))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -9,6 +9,7 @@ from stacker.blueprints.base import Blueprint  # noqa: F401  (re-exported)
 from stacker.blueprints.variables import types as variable_types  # noqa: F401
 from stacker.config import render_parse_load
 from stacker.context import Context
+from stacker.environment import parse_environment  # noqa: F401  (re-exported: hooks.config.envfile reads with it)
 from stacker.lookups.handlers import LookupHandler
 from stacker.variables import Variable  # noqa: F401
 
@@ -24,6 +25,11 @@ SSMParameterValueString = variable_types.SSMParameterValueString
 CFNType = variable_types.CFNType
 
 
+def environment_of(context):
+    """The env file values (plus `-e` overrides) the engine was started with."""
+    return dict(context.environment or {})
+
+
 class SettingLookup(LookupHandler):
     """`${setting KEY}`: an env file value after validation, with its default filled in.
 
@@ -34,7 +40,7 @@ class SettingLookup(LookupHandler):
 
     @classmethod
     def handle(cls, value, context=None, provider=None, **kwargs):
-        values = settings.load_settings(context.environment)
+        values = settings.load_settings(environment_of(context))
         key = value.strip()
         if key not in values:
             raise KeyError("${setting %s}: no such env key (known: %s)" % (key, ", ".join(sorted(values))))

@@ -1,4 +1,7 @@
-"""The per-namespace deploy lock in SSM Parameter Store: AWS functions and stacker hooks.
+"""The per-namespace deploy lock in SSM Parameter Store: acquire, fence, release, clear.
+
+AWS functions; they take clients. The stacker hooks around a promotion are
+hooks/steps/deploy_lock.py.
 
 The record, its time-to-live and the recovery rule (when a lock is stale and taken over
 automatically) are pure and live in hooks/lock/rules.py; read its docstring for the rule.
@@ -11,20 +14,14 @@ the others stop with LockHeld. A claim whose own holder died is stale by the sam
 with CLAIM_TTL_SECONDS as its time-to-live.
 """
 import dataclasses
-import datetime
-import functools
 import logging
-import os
-import socket
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from hooks import aws, errors, naming
-from hooks.lock import store as lock_store
+from hooks.errors import LockLost  # noqa: F401  (re-exported)
 from hooks.lock import processes
-from hooks.config import settings
-from hooks.config.hookargs import HookArgumentError, check_arguments, environment_of
-from hooks.lock.store import read  # noqa: F401  (re-exported: hooks and the CLI read the lock here)
+from hooks.lock import store as lock_store
 from hooks.lock.rules import (  # noqa: F401  (the pure layer; re-exported for hooks and the CLI)
     LockRecord,
     Verdict,
@@ -38,16 +35,13 @@ from hooks.lock.rules import (  # noqa: F401  (the pure layer; re-exported for h
     this_user,
     unlock_command,
 )
+from hooks.lock.store import read  # noqa: F401  (re-exported: hooks and the CLI read the lock here)
 
 logger = logging.getLogger(__name__)
 
 TTL_RANGE = (60, 7 * 86400)
 MAX_ATTEMPTS = 5  # rounds of create / inspect / take over before giving up
 CLAIM_TTL_SECONDS = 120  # a takeover takes a few API calls; a claim this old was abandoned
-
-
-class LockLost(errors.DeployFailed):
-    """This run no longer holds its namespace's lock: another run took it over."""
 
 
 # --- AWS -------------------------------------------------------------------------------
@@ -213,10 +207,7 @@ def release(ssm, namespace, holder):
 
 def force_unlock(ssm, namespace, holder):
     """For the operator: delete the lock only if its holder is `holder`."""
-    try:
-        naming.parse_namespace(namespace)
-    except naming.NamingError as error:
-        raise errors.BadInput(str(error)) from None
+    naming.parse_namespace(namespace)  # NamingError is bad input: nothing changes
     current = read(ssm, namespace)
     if current is None:
         return {"status": "absent", "namespace": namespace, "record": None}
@@ -228,72 +219,3 @@ def force_unlock(ssm, namespace, holder):
     lock_store.delete(ssm, namespace)
     logger.info("cleared the deploy lock of %s held by %s since %s", namespace, holder, current.acquired_at)
     return {"status": "unlocked", "namespace": namespace, "record": current}
-
-
-# --- stacker hooks ---------------------------------------------------------------------
-
-
-def _ttl_argument(value, stable_timeout):
-    if value is None:
-        return default_ttl(stable_timeout)
-    low, high = TTL_RANGE
-    if isinstance(value, bool) or not str(value).isdigit() or not low <= int(value) <= high:
-        raise HookArgumentError(
-            "hook acquire_lock: argument ttl_seconds %r is invalid: expected a whole number of seconds "
-            "from %d to %d (default 2 x stable_timeout + 3600)" % (value, low, high)
-        )
-    return int(value)
-
-
-def acquire_lock(context, provider, **kwargs):
-    """pre_build hook: take the namespace's deploy lock or stop with LockHeld."""
-    check_arguments("acquire_lock", kwargs, accepted=("ttl_seconds",))
-    values = settings.load_settings(environment_of(context))
-    ttl = _ttl_argument(kwargs.get("ttl_seconds"), values["stable_timeout"])
-    namespace, now = values["namespace"], datetime.datetime.now(datetime.timezone.utc)
-    record = new_record(os.environ, socket.gethostname(), this_user(), os.getpid(), now, ttl, values["db_timestamp"])
-    codebuild = aws.client("codebuild", provider.region)
-    result = acquire(
-        aws.client("ssm", provider.region),
-        namespace,
-        record,
-        now,
-        build_finished=functools.partial(build_finished, codebuild),
-    )
-    return {"status": result.status, "holder": record.holder, "namespace": namespace, "detail": result.detail}
-
-
-def release_lock(context, provider, **kwargs):
-    """post_build hook: release this process's deploy lock."""
-    check_arguments("release_lock", kwargs, accepted=())
-    namespace = settings.load_settings(environment_of(context))["namespace"]
-    return release(aws.client("ssm", provider.region), namespace, current_holder())
-
-
-def releasing_lock_on_failure(hook):
-    """Wrap a hook that runs while this process holds the lock: if it raises, release the
-    lock, then re-raise.
-
-    stacker skips every later hook (release_lock too) once a required one raises.
-    """
-
-    @functools.wraps(hook)
-    def wrapper(context, provider, **kwargs):
-        try:
-            return hook(context, provider, **kwargs)
-        except Exception:
-            _release_after_failure(context, provider, hook.__name__)
-            raise
-
-    return wrapper
-
-
-def _release_after_failure(context, provider, hook_name):
-    try:
-        namespace = settings.load_settings(environment_of(context))["namespace"]
-        result = release(aws.client("ssm", provider.region), namespace, current_holder())
-    except (ClientError, BotoCoreError, errors.TenantstackError, ValueError) as error:
-        logger.error("%s failed, and releasing the deploy lock failed too: %s", hook_name, error)
-        return
-    if result["status"] == "released":
-        logger.warning("%s failed; released the deploy lock of %s so the next deploy can start", hook_name, namespace)

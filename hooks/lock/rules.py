@@ -33,8 +33,6 @@ import os
 import socket
 from typing import Optional
 
-from hooks import naming
-
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 BUILD_ID_VARIABLE = "CODEBUILD_BUILD_ID"
 

@@ -12,12 +12,10 @@ from hooks.lock.rules import LockRecord
 def get(ssm, namespace, name=None):
     """(record, raw value, version) of the stored lock (or of the record at `name`), or None."""
     name = name or naming.ssm_lock_parameter(namespace)
-    try:
-        parameter = ssm.get_parameter(Name=name)["Parameter"]
-    except ClientError as error:
-        if aws.error_code(error) == "ParameterNotFound":
-            return None
-        raise
+    found = aws.or_none(ssm.get_parameter, "ParameterNotFound", Name=name)
+    if found is None:
+        return None
+    parameter = found["Parameter"]
     try:
         record = LockRecord.from_json(parameter["Value"])
     except (ValueError, TypeError, AttributeError) as error:
@@ -62,8 +60,4 @@ def overwrite(ssm, namespace, record):
 
 
 def delete(ssm, namespace, name=None):
-    try:
-        ssm.delete_parameter(Name=name or naming.ssm_lock_parameter(namespace))
-    except ClientError as error:
-        if aws.error_code(error) != "ParameterNotFound":
-            raise
+    aws.or_none(ssm.delete_parameter, "ParameterNotFound", Name=name or naming.ssm_lock_parameter(namespace))

@@ -4,7 +4,7 @@ Every namespace, stack, database, snapshot, SSM path, secret, log group, S3
 prefix and tag set is built and validated here, and nowhere else. The module
 is pure: no AWS, no stacker, no clock (callers pass the time in).
 
-Contracts (docs: DESIGN.md "Contracts"):
+Contracts (docs/architecture.md, "Names"):
 
     namespace        <customer>-<project>-<environment>    xy-0146-qa
     shared namespace common-nonprod | common-prod
@@ -16,9 +16,11 @@ Contracts (docs: DESIGN.md "Contracts"):
 
 Split by subject, re-exported here, so callers keep writing `naming.<name>`:
 hooks/naming/namespaces.py (namespaces, timestamps, identifier rules),
-hooks/naming/resources.py (snapshots, databases, stacks, SSM, secrets, logs, IAM, tags),
-hooks/naming/delivery.py (a customer project's pipeline).
+hooks/naming/resources.py (snapshots, databases, stacks, SSM, secrets, logs, tags),
+hooks/naming/delivery.py (a customer project's pipeline),
+hooks/naming/iam.py (IAM names, the ARN patterns policies name resources by, tag condition keys).
 """
 from hooks.naming.namespaces import *  # noqa: F401,F403
 from hooks.naming.resources import *  # noqa: F401,F403
 from hooks.naming.delivery import *  # noqa: F401,F403
+from hooks.naming.iam import *  # noqa: F401,F403

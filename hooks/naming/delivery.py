@@ -151,49 +151,14 @@ def status_artifact_name(namespace):
     return "%sStatus" % parse_namespace(_namespace_name(namespace)).environment.capitalize()
 
 
+def pipeline_folder(project):
+    """The folder of the artifact bucket CodePipeline keeps every artifact of the pipeline in."""
+    return "%s/" % pipeline_name(project)[:PIPELINE_FOLDER_CHARS]
+
+
 def pipeline_artifact_prefix(project, artifact):
     """The key prefix CodePipeline stores one artifact under in the artifact bucket."""
-    return "%s/%s/" % (pipeline_name(project)[:PIPELINE_FOLDER_CHARS], artifact[:ARTIFACT_FOLDER_CHARS])
-
-
-def stack_arn_resource(namespace):
-    """Every CloudFormation stack of a namespace, after 'arn:...:cloudformation:<region>:<account>:'."""
-    return "stack/%s-*/*" % parse_any_namespace(str(namespace)).name
-
-
-def db_identifier_prefix(namespace):
-    """What every DB instance, final snapshot and DB subnet group of a namespace starts with."""
-    return "%s-db-" % _namespace_name(namespace)
-
-
-def source_snapshot_pattern(source_namespace):
-    """An IAM wildcard for exactly the snapshots <source>-<timestamp> (TIMESTAMP_PATTERN), not
-    the source namespace's final snapshots (<source>-db-<timestamp>-final-<timestamp>)."""
-    return "%s-????????t??????z" % _namespace_name(source_namespace)
-
-
-def restore_snapshot_pattern(namespace):
-    """An IAM wildcard for the namespace's own snapshots <namespace>-<timestamp>
-    (restore_snapshot_id: its copies under the tier key), not its final snapshots."""
-    return source_snapshot_pattern(namespace)
-
-
-def service_role_name_prefix(namespace):
-    """The roles CloudFormation names for the service stack: <namespace>-service-<LogicalId>-<suffix>."""
-    return "%s-" % service_stack_name(namespace)
-
-
-def permissions_boundary_name(namespace):
-    """The managed policy that bounds every role of the namespace's service stack: <namespace>-boundary.
-
-    It lives in the <namespace>-deploy stack (built by an administrator), never in a stack
-    the namespace's deploy role can change."""
-    return "%s-boundary" % _namespace_name(namespace)
-
-
-def permissions_boundary_arn_resource(namespace):
-    """The boundary policy, after 'arn:<partition>:iam::<account>:' (a policy in the default path '/')."""
-    return "policy/%s" % permissions_boundary_name(namespace)
+    return "%s%s/" % (pipeline_folder(project), artifact[:ARTIFACT_FOLDER_CHARS])
 
 
 def project_tags(project):

@@ -3,6 +3,8 @@ import datetime
 import re
 from dataclasses import dataclass
 
+from hooks.errors import NamingError  # noqa: F401  (re-exported: naming.NamingError)
+
 ENVIRONMENTS = ("dev", "qa", "uat", "stage", "prod")
 NAMESPACE_PATTERN = r"^[a-z][a-z0-9]{1,5}-[0-9]{4}-(dev|qa|uat|stage|prod)$"
 NAMESPACE_SHAPE = "<customer: a letter then 1-5 letters/digits>-<4-digit project>-<dev|qa|uat|stage|prod>"
@@ -20,14 +22,9 @@ RDS_IDENTIFIER_RULES = (
 )
 
 TAG_KEYS = ("Customer", "Project", "Environment", "Namespace")
+NAMESPACE_TAG = "Namespace"  # the tag the pipeline finds a namespace's resources by
 
 
-class NamingError(ValueError):
-    """A value breaks a naming rule. Names the field, the value and the rule."""
-
-    def __init__(self, field, value, rule):
-        self.field, self.value, self.rule = field, value, rule
-        super().__init__("%s %r is invalid: %s" % (field, value, rule))
 
 
 @dataclass(frozen=True)

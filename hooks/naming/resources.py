@@ -1,4 +1,7 @@
-"""Names of a namespace's resources: snapshots, databases, stacks, SSM paths, secrets, logs, IAM, tags."""
+"""Names of a namespace's resources: snapshots, databases, stacks, SSM paths, secrets, logs, tags.
+
+The patterns IAM policies name them by are in hooks/naming/iam.py.
+"""
 import re
 
 from hooks.naming.namespaces import *  # noqa: F401,F403
@@ -169,8 +172,13 @@ def db_secret_name(namespace):
     return secret_name_prefix(namespace) + "db/master"
 
 
+def log_group_prefix(namespace):
+    """What the name of every log group of a namespace starts with."""
+    return "/%s/" % _namespace_name(namespace)
+
+
 def log_group_name(namespace):
-    return "/%s/service" % _namespace_name(namespace)
+    return log_group_prefix(namespace) + "service"
 
 
 def flow_log_group_name(shared_namespace):
@@ -206,37 +214,14 @@ PHP_CONTAINER = "php"
 DB_TIMESTAMP_VARIABLE = "DB_TIMESTAMP"
 
 
-# --- IAM resource patterns -------------------------------------------------------------
-# The namespace-specific tail of an ARN, for policies that must reach one tenant's
-# resources only. Callers put them after "arn:<partition>:<service>:<region>:<account>:".
-
-
-def ssm_parameters_arn_resource(namespace):
-    """Every parameter under /<namespace>/ (a parameter ARN drops the name's leading '/')."""
-    return "parameter%s*" % ssm_namespace_path(namespace)
-
-
-def db_secret_arn_resource(namespace):
-    """The namespace's master secret: Secrets Manager appends '-' and 6 random characters."""
-    return "secret:%s-??????" % db_secret_name(namespace)
-
-
-def log_group_arn_resource(namespace):
-    """The service's log group and every stream in it."""
-    return "log-group:%s:*" % log_group_name(namespace)
-
-
-def s3_prefix_pattern(namespace):
-    """Every key below the namespace's S3 prefix (object ARNs and the s3:prefix condition)."""
-    return s3_prefix(namespace) + "*"
-
-
 # --- tags ------------------------------------------------------------------------------
 
 
 # The tag on a snapshot the pipeline copied (hooks.steps.tier_copy): the id of the snapshot it
 # copies. Only snapshots carrying it are ever deleted by the pipeline.
 COPIED_FROM_TAG = "CopiedFrom"
+# The tag on a final snapshot: the id of the DB instance it was taken of when retired.
+RETIRED_FROM_TAG = "RetiredFrom"
 
 
 def tags(namespace):

@@ -13,17 +13,11 @@ import time
 from botocore.exceptions import ClientError
 
 from hooks import aws, errors, naming
+from hooks.aws import resources
+from hooks.errors import SnapshotFailed, SnapshotNotReady, WaitTimedOut
 from hooks.tenant import inventory
-from hooks.steps import retire
 
 logger = logging.getLogger(__name__)
-
-PROGRESS_EVERY_SECONDS = 60
-
-
-class SnapshotNotReady(errors.TenantstackError):
-    """The snapshot was started but did not become available in time (exit 1)."""
-
 
 def start_snapshot(ssm, rds, namespace, now):
     """Start the manual snapshot <namespace>-<now> of the active database: (timestamp, snapshot id).
@@ -65,22 +59,12 @@ def start_snapshot(ssm, rds, namespace, now):
 
 def wait_until_available(rds, snapshot, wait, progress, clock=time.monotonic, sleep=time.sleep):
     """Poll until the snapshot is available, telling `progress` about each change and every minute."""
-    started, told = clock(), {"status": None, "at": None}
-
-    def available():
-        status = rds.describe_db_snapshots(DBSnapshotIdentifier=snapshot)["DBSnapshots"][0]["Status"]
-        waited = clock() - started
-        if status != told["status"] or waited - told["at"] >= PROGRESS_EVERY_SECONDS:
-            progress("snapshot %s: %s (%d s of %g s)" % (snapshot, status, waited, wait.budget_seconds))
-            told.update(status=status, at=waited)
-        if status not in ("creating", "available"):
-            raise SnapshotNotReady("snapshot %s is %s, not available; look at its events in the RDS console and "
-                                   "take it again" % (snapshot, status))
-        return status == "available"
-
     try:
-        retire.wait_until(available, "snapshot %s" % snapshot, wait, clock=clock, sleep=sleep)
-    except retire.StepFailed:
+        resources.wait_for_snapshot(rds, snapshot, wait, progress=progress, clock=clock, sleep=sleep)
+    except SnapshotFailed as failed:
+        raise SnapshotNotReady("snapshot %s is %s, not available; look at its events in the RDS console and "
+                               "take it again" % (snapshot, failed.status or "gone")) from None
+    except WaitTimedOut:
         raise SnapshotNotReady(
             "snapshot %s is not available after %g s; it keeps being taken: follow it with `aws rds "
             "describe-db-snapshots --db-snapshot-identifier %s`" % (snapshot, wait.budget_seconds, snapshot)

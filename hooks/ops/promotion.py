@@ -18,9 +18,9 @@ from typing import Optional
 
 from hooks import naming
 from hooks.config import envfile
-from hooks.tenant import inventory
-from hooks.steps import source_snapshot
 from hooks.errors import BadInput
+from hooks.steps import source_snapshot
+from hooks.tenant import inventory
 
 
 @dataclass(frozen=True)

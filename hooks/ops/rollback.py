@@ -19,12 +19,11 @@ Layers: `rollback_targets`, `choose`, `restore_instructions` (pure); `final_snap
 """
 from dataclasses import dataclass
 
-from botocore.exceptions import ClientError
-
-from hooks import aws, naming
+from hooks import naming
+from hooks.aws import resources
+from hooks.errors import BadInput
 from hooks.steps import retire
 from hooks.tenant import status as tenant_status
-from hooks.errors import BadInput
 
 
 @dataclass(frozen=True)
@@ -158,16 +157,7 @@ def final_snapshots(rds, namespace, timestamps):
 
 def existing_snapshots(rds, snapshot_ids):
     """Those of `snapshot_ids` that exist (one call per id: IAM authorises each by its ARN)."""
-    found = set()
-    for snapshot_id in snapshot_ids:
-        try:
-            rds.describe_db_snapshots(DBSnapshotIdentifier=snapshot_id)
-        except ClientError as error:
-            if aws.error_code(error) != "DBSnapshotNotFound":
-                raise
-            continue
-        found.add(snapshot_id)
-    return found
+    return {snapshot_id for snapshot_id in snapshot_ids if resources.describe_snapshot(rds, snapshot_id) is not None}
 
 
 def plan(clients, namespace, values, env_file, requested, now):

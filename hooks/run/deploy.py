@@ -36,18 +36,15 @@ from typing import Optional
 
 from hooks import errors, naming
 from hooks.aws import api_rate
-from hooks.run import child_process
-from hooks.run import recovery as deploy_recovery
+from hooks.config import envfile, project, settings
 from hooks.lock import rules as lock_rules
-from hooks.config import settings
-from hooks.run import stacker_child
+from hooks.run import child_process, stacker_child
+from hooks.run import recovery as deploy_recovery
 from hooks.run.child_process import Cancel
 
 OK, BAD_INPUT, LOCK_HELD, DEPLOY_FAILED = (
     stacker_child.OK, stacker_child.BAD_INPUT, stacker_child.LOCK_HELD, stacker_child.DEPLOY_FAILED
 )
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]
-TENANT_CONFIG = PACKAGE_ROOT / "stacker" / "tenant.yaml"
 RETRY_DEFAULTS = {"AWS_RETRY_MODE": "adaptive", "AWS_MAX_ATTEMPTS": "10"}
 # stacker arguments the wrapper refuses: each would make the run something other than
 # one promotion the wrapper can account for.
@@ -74,6 +71,8 @@ class Prepared:
     listener_priority: int
     overrides: tuple  # ((key, value), ...) in the order given
     stacker_args: tuple
+    project_root: str = "."  # the project (hooks.config.project): stacker runs there
+    config: str = "stacker/tenant.yaml"  # the tenant config, absolute
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,7 +144,7 @@ def check_settings(env_file, raw, overrides):
     merged = dict(raw, **dict(overrides))
     try:
         values = settings.load_settings(merged, env_file)
-    except settings.SettingsError as error:
+    except errors.SettingsError as error:
         raise errors.BadInput("%s\nFix the env file (or the -e override), then deploy again." % error) from None
     if values["namespace"] in naming.SHARED_NAMESPACES:
         raise errors.BadInput(
@@ -164,24 +163,20 @@ def check_overrides(overrides):
     return pairs
 
 
-def prepare(env_file, overrides=None, stacker_args=()):
-    """Check a deploy request without any AWS call; Prepared, or BadInput naming the fix."""
+def prepare(env_file, overrides=None, stacker_args=(), project_root=None):
+    """Check a deploy request without any AWS call; Prepared, or BadInput naming the fix.
+
+    `project_root`: the project whose stacker/tenant.yaml deploys it (default: found from
+    the env file's directory upward, hooks.config.project)."""
     path = Path(env_file)
-    if not path.is_file():
-        raise errors.BadInput("env file %s not found; name an existing environments/<namespace>.env file" % env_file)
     try:
-        raw = settings.parse_env_file(path.read_text(), str(env_file))
-    except settings.SettingsError as error:
+        raw = envfile.read(path)
+    except errors.SettingsError as error:
         raise errors.BadInput("%s\nFix the env file, then deploy again." % error) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise errors.BadInput("env file %s cannot be read (%s)" % (env_file, error)) from None
     pairs = check_overrides(overrides)
     values = check_settings(str(env_file), raw, pairs)
-    if not TENANT_CONFIG.is_file():
-        raise errors.BadInput(
-            "stacker config %s not found: tenantstack deploy runs from a checkout of the repository "
-            "(pip install -e .)" % TENANT_CONFIG
-        )
+    root = project.find_root(start=path.resolve().parent, given=project_root)
+    config = project.config_path(root, "tenant")
     return Prepared(
         env_file=str(path.resolve()),
         namespace=values["namespace"],
@@ -192,6 +187,8 @@ def prepare(env_file, overrides=None, stacker_args=()):
         listener_priority=values["listener_priority"],
         overrides=pairs,
         stacker_args=check_stacker_args(stacker_args),
+        project_root=str(root),
+        config=str(config),
     )
 
 
@@ -200,7 +197,7 @@ def child_command(prepared, outcome_path, executable=None):
     command = [executable or sys.executable, "-m", "hooks.run.stacker_child", outcome_path, "build"]
     for key, value in prepared.overrides:
         command += ["-e", "%s=%s" % (key, value)]
-    return command + list(prepared.stacker_args) + [prepared.env_file, str(TENANT_CONFIG)]
+    return command + list(prepared.stacker_args) + [prepared.env_file, prepared.config]
 
 
 def child_environment(environ, max_api_rate=None):
@@ -235,15 +232,17 @@ def exit_code_of(outcome, returncode):
 # --- running ---------------------------------------------------------------------------------
 
 
-def deploy(env_file, overrides=None, stacker_args=(), output=None, cancel=None, environ=None, max_api_rate=None):
+def deploy(env_file, overrides=None, stacker_args=(), output=None, cancel=None, environ=None, max_api_rate=None,
+           project_root=None):
     """Run one promotion; a DeployResult, never an exception for an expected failure.
 
     `max_api_rate`: the stacker child's ceiling of AWS requests per second (None: none).
+    `project_root`: see `prepare`.
     """
     output = output or sys.stderr
     started = time.monotonic()
     try:
-        prepared = prepare(env_file, overrides, stacker_args)
+        prepared = prepare(env_file, overrides, stacker_args, project_root)
     except errors.BadInput as error:
         return DeployResult(str(env_file), None, BAD_INPUT, one_line(error), time.monotonic() - started,
                             error=stacker_child.qualified_name(type(error)))
@@ -253,7 +252,8 @@ def deploy(env_file, overrides=None, stacker_args=(), output=None, cancel=None, 
         outcome_path = os.path.join(workdir, "outcome.json")
         env = child_environment(environ, max_api_rate)
         command = child_command(prepared, outcome_path)
-        returncode, pid, interrupted = child_process.run(command, env, output, cancel or Cancel(), PACKAGE_ROOT)
+        returncode, pid, interrupted = child_process.run(command, env, output, cancel or Cancel(),
+                                                         prepared.project_root)
         outcome = read_outcome(outcome_path)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -241,7 +241,7 @@ def run_fleet(prepared, parallel, log_dir, progress, cancel=None, run_deploy=dep
                 log.flush()
                 result = run_deploy(item.env_file, overrides=dict(item.overrides) or None,
                                     stacker_args=item.stacker_args, output=log, cancel=cancel,
-                                    max_api_rate=share)
+                                    max_api_rate=share, project_root=item.project_root)
         except OSError as error:  # the log or the child could not be created: this tenant fails, not the fleet
             result = deploy.DeployResult(item.env_file, item.namespace, DEPLOY_FAILED,
                                          "could not run the deploy: %s" % error, time.monotonic() - began,

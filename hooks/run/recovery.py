@@ -29,17 +29,18 @@ import logging
 import os
 import socket
 import threading
+from dataclasses import replace
 from typing import Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from hooks import aws, errors, naming
-from hooks.tenant import inventory
-from hooks.steps import leftovers
+from hooks.aws import resources
+from hooks.config import hookargs
 from hooks.lock import deploy_lock
 from hooks.lock import rules as lock_rules
-from hooks.steps import retire
-from hooks.steps import stable
+from hooks.steps import leftovers, retire, stable
+from hooks.tenant import inventory
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +175,7 @@ def _restore(clients, namespace, shared_namespace, held, holder, retain_previous
 
 def _reap_target(clients, namespace, cluster, target, stack_status, retain_previous, holder, now, wait, report):
     instance_id = naming.db_instance_id(namespace, target)
-    instance = inventory.describe_instance(clients.rds, instance_id)
+    instance = resources.describe_instance(clients.rds, instance_id)
     instance_status = instance["DBInstanceStatus"] if instance else None
     active = inventory.active_timestamp(clients.ssm, namespace)
     referenced = inventory.referenced_timestamps(clients.ecs, cluster, naming.service_name(namespace))
@@ -216,7 +217,7 @@ def recover_in(prepared, child_holder, output):
     now = datetime.datetime.now(datetime.timezone.utc)
     with hooks_log_to(output):
         try:
-            wait = retire.wait_from_arguments("deploy", None, None)
+            wait = replace(retire.DEFAULT_WAIT, poll_seconds=hookargs.poll_seconds(retire.DEFAULT_WAIT.poll_seconds))
             clients = Clients.from_environment()
             return recover(clients, prepared.namespace, prepared.shared_namespace, child_holder,
                            prepared.retain_previous, now, wait, lambda held: our_record(held, now))

@@ -28,14 +28,10 @@ import sys
 import traceback
 from pathlib import Path
 
-from hooks import errors, naming
+from hooks import errors
 from hooks.aws import api_rate
-from hooks.config import settings
-from hooks.config.hookargs import HookArgumentError
 
-OK, BAD_INPUT, LOCK_HELD, DEPLOY_FAILED = 0, errors.BadInput.exit_code, errors.LockHeld.exit_code, errors.DeployFailed.exit_code
-# Hook errors that mean the input is wrong and nothing was changed by the failing step.
-BAD_INPUT_ERRORS = (errors.BadInput, naming.NamingError, settings.SettingsError, HookArgumentError)
+OK, BAD_INPUT, LOCK_HELD, DEPLOY_FAILED = errors.OK, errors.BAD_INPUT, errors.LOCK_HELD, errors.DEPLOY_FAILED
 ARGPARSE_EXIT = 2  # stacker's argument parser refused its command line
 
 
@@ -50,13 +46,9 @@ def qualified_name(error_class):
 
 def classify_error(error):
     """(exit code, error class name, one message) for an exception stacker let through."""
-    if isinstance(error, BAD_INPUT_ERRORS):
-        code = BAD_INPUT
-    elif isinstance(error, errors.LockHeld):
-        code = LOCK_HELD
-    else:
-        code = DEPLOY_FAILED
-    return code, qualified_name(type(error)), str(error)
+    code = error.exit_code if isinstance(error, errors.TenantstackError) else errors.UNEXPECTED
+    # A hook that failed in a way we did not foresee still failed the deploy.
+    return (DEPLOY_FAILED if code == errors.UNEXPECTED else code), qualified_name(type(error)), str(error)
 
 
 def classify_exit(status, last_error=None):
@@ -99,6 +91,10 @@ def run(outcome_path, stacker_args, script=None):
     """Run stacker with `stacker_args`; write the outcome; return the exit code."""
     script = str(script or stacker_script())
     sys.argv = [script] + list(stacker_args)
+    # As the `stacker` script would start: its own directory first on sys.path, not the current
+    # directory `python -m` put there (a project directory must not shadow installed packages).
+    if sys.path and sys.path[0] in ("", os.getcwd()):
+        sys.path[0] = str(Path(script).parent)
     outcome = {"exit_code": OK, "error": None, "message": None, "stacker_exit": 0}
     last_error = LastError()
     logging.getLogger("stacker").addHandler(last_error)

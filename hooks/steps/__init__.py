@@ -1,1 +1,19 @@
-"""steps"""
+"""The stacker hooks of a promotion, each with its pure planning and AWS layers (stacker/tenant.yaml
+runs them in this order):
+
+    pre_build    preflight.check_environment        the env file, before any AWS call
+                 source_snapshot.check_source_snapshot
+                 deploy_lock.acquire_lock
+                 credentials.ensure_db_secret
+                 pointer.record_live
+                 leftovers.clear_failed_target
+                 tier_copy.copy_under_tier_key
+    (stacks)     <ns>-base, <ns>-db-<timestamp>, <ns>-service
+    post_build   stable.wait_for_service            the stable gate
+                 pointer.flip_pointer
+                 retire.retire_old_databases        (retire_plan, retire_database)
+                 deploy_lock.release_lock
+
+`wiring.stacker_hook` is how every hook is wired: arguments checked, settings read once,
+clients reused, the lock released when a hook that holds it fails.
+"""

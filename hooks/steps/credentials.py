@@ -17,9 +17,9 @@ import logging
 from botocore.exceptions import ClientError
 
 from hooks import aws, naming
-from hooks.config import settings
+from hooks.aws import resources
 from hooks.steps import source_snapshot
-from hooks.config.hookargs import check_arguments, environment_of
+from hooks.steps.wiring import stacker_hook
 
 logger = logging.getLogger(__name__)
 
@@ -28,24 +28,6 @@ PASSWORD_LENGTH = 32
 
 def secret_tags(namespace):
     return [{"Key": key, "Value": value} for key, value in naming.tags(namespace).items()]
-
-
-def _describe(secretsmanager, name):
-    try:
-        return secretsmanager.describe_secret(SecretId=name)
-    except ClientError as error:
-        if aws.error_code(error) == "ResourceNotFoundException":
-            return None
-        raise
-
-
-def _parameter_value(ssm, name):
-    try:
-        return ssm.get_parameter(Name=name)["Parameter"]["Value"]
-    except ClientError as error:
-        if aws.error_code(error) == "ParameterNotFound":
-            return None
-        raise
 
 
 def _keep_username_current(secretsmanager, arn, username):
@@ -64,7 +46,7 @@ def ensure_db_secret_exists(secretsmanager, ssm, namespace, username):
     Returns {"arn": ..., "created": bool}. Two concurrent callers converge on one secret.
     """
     name = naming.db_secret_name(namespace)
-    described = _describe(secretsmanager, name)
+    described = resources.describe_secret(secretsmanager, name)
     created = False
     if described is None:
         password = secretsmanager.get_random_password(
@@ -81,12 +63,12 @@ def ensure_db_secret_exists(secretsmanager, ssm, namespace, username):
         except ClientError as error:
             if aws.error_code(error) != "ResourceExistsException":
                 raise
-            described = _describe(secretsmanager, name)
+            described = resources.describe_secret(secretsmanager, name)
     arn = described["ARN"]
     if not created and _keep_username_current(secretsmanager, arn, username):
         logger.info("secret %s now names master user %s, the source snapshot's", name, username)
     parameter = naming.ssm_secret_arn_parameter(namespace)
-    if _parameter_value(ssm, parameter) != arn:
+    if resources.parameter_value(ssm, parameter) != arn:
         ssm.put_parameter(
             Name=parameter,
             Value=arn,
@@ -99,23 +81,15 @@ def ensure_db_secret_exists(secretsmanager, ssm, namespace, username):
     return {"arn": arn, "created": created}
 
 
-def ensure_db_secret(context, provider, **kwargs):
+@stacker_hook()
+def ensure_db_secret(run):
     """pre_build hook: make sure the namespace's database secret exists."""
-    check_arguments("ensure_db_secret", kwargs, accepted=())
-    values = settings.load_settings(environment_of(context))
     # The snapshot, or, once it is gone, the namespace's own database of that timestamp
     # (a rollback): either names the master user the database was restored with.
     restore_source = source_snapshot.describe_restore_source(
-        aws.client("rds", provider.region),
-        aws.client("ssm", provider.region),
-        values["namespace"],
-        values["source_namespace"],
-        values["db_timestamp"],
+        run.client("rds"), run.client("ssm"), run.namespace, run.settings["source_namespace"], run.timestamp
     )
     result = ensure_db_secret_exists(
-        aws.client("secretsmanager", provider.region),
-        aws.client("ssm", provider.region),
-        values["namespace"],
-        restore_source["MasterUsername"],
+        run.client("secretsmanager"), run.client("ssm"), run.namespace, restore_source["MasterUsername"]
     )
     return {"status": "created" if result["created"] else "exists", "secret_arn": result["arn"]}

@@ -14,14 +14,14 @@ hook `clear_failed_target`.
 import datetime
 import logging
 
-from hooks import aws, naming
-from hooks.aws import endpoint_quirks
-from hooks.tenant import inventory
+from hooks import naming
+from hooks.aws import endpoint_quirks, resources
+from hooks.aws.wait import Wait
+from hooks.errors import DeployFailed
 from hooks.lock import deploy_lock
 from hooks.steps import retire
-from hooks.config import settings
-from hooks.errors import DeployFailed
-from hooks.config.hookargs import check_arguments, environment_of
+from hooks.steps.wiring import stacker_hook
+from hooks.tenant import inventory
 
 logger = logging.getLogger(__name__)
 
@@ -53,11 +53,11 @@ def leftover_reason(target, active, instance_status, stack_status):
 def settled_stack_status(cfn, stack_name, wait):
     """The stack's status once CloudFormation is done with it (None: no stack)."""
     if endpoint_quirks.tolerates(STUCK_CREATE_BEHAVIOUR):
-        status = inventory.stack_status(cfn, stack_name)
+        status = resources.stack_status(cfn, stack_name)
         return "CREATE_FAILED" if status == "CREATE_IN_PROGRESS" else status
 
     def settled():
-        status = inventory.stack_status(cfn, stack_name)
+        status = resources.stack_status(cfn, stack_name)
         return (status,) if not (status or "").endswith("_IN_PROGRESS") else None
 
     return retire.wait_until(settled, "stack %s to settle" % stack_name, wait)[0]
@@ -68,7 +68,7 @@ def clear_failed_target_database(ssm, rds, cfn, ecs, namespace, cluster, target,
     deploy_lock.ensure_held(ssm, namespace, holder)
     instance_id, stack_name = naming.db_instance_id(namespace, target), naming.db_stack_name(namespace, target)
     stack_status = settled_stack_status(cfn, stack_name, wait)
-    instance = inventory.describe_instance(rds, instance_id)
+    instance = resources.describe_instance(rds, instance_id)
     instance_status = instance["DBInstanceStatus"] if instance else None
     reason = leftover_reason(target, inventory.active_timestamp(ssm, namespace), instance_status, stack_status)
     if reason is None:
@@ -84,21 +84,18 @@ def clear_failed_target_database(ssm, rds, cfn, ecs, namespace, cluster, target,
     return {"status": "cleared", "reason": reason, "final_snapshot": done["final_snapshot"]}
 
 
-def clear_failed_target(context, provider, poll_seconds=None, wait_seconds=None, **kwargs):
+@stacker_hook(**retire.WAIT_ARGUMENTS)
+def clear_failed_target(run, poll_seconds, wait_seconds):
     """pre_build hook (after the lock): make room for the database this run creates."""
-    check_arguments("clear_failed_target", kwargs, accepted=())  # poll_seconds, wait_seconds are named
-    wait = retire.wait_from_arguments("clear_failed_target", poll_seconds, wait_seconds)
-    values = settings.load_settings(environment_of(context))
-    client = lambda service: aws.client(service, provider.region)  # noqa: E731
     return clear_failed_target_database(
-        client("ssm"),
-        client("rds"),
-        client("cloudformation"),
-        client("ecs"),
-        values["namespace"],
-        naming.cluster_name(values["shared_namespace"]),
-        values["db_timestamp"],
-        deploy_lock.current_holder(),
+        run.client("ssm"),
+        run.client("rds"),
+        run.client("cloudformation"),
+        run.client("ecs"),
+        run.namespace,
+        run.cluster,
+        run.timestamp,
+        run.holder,
         datetime.datetime.now(datetime.timezone.utc),
-        wait,
+        Wait(poll_seconds=poll_seconds, budget_seconds=wait_seconds),
     )

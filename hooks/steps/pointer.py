@@ -5,21 +5,21 @@ flip, and each version's description says from what, by which build and when. Th
 pointer only ever names a database that exists and is available: `flip` checks that
 right before writing, and only the stable gate's success leads to a flip.
 
-Layers: `flip_description` (pure), `flip` and `record_live_state` (AWS), and the stacker
-hooks `record_live` (pre_build) and `flip_pointer` (post_build).
+Layers: `flip_description` (pure), `flip`, `flip_or_revert` and `record_live_state` (AWS),
+and the stacker hooks `record_live` (pre_build) and `flip_pointer` (post_build).
 """
 import datetime
 import logging
 
 from botocore.exceptions import ClientError
 
-from hooks import aws, naming
-from hooks.tenant import inventory
-from hooks.lock import deploy_lock
-from hooks.config import settings
-from hooks.steps import stable
+from hooks import naming
+from hooks.aws import resources
 from hooks.errors import DeployFailed
-from hooks.config.hookargs import check_arguments, environment_of
+from hooks.lock import deploy_lock
+from hooks.steps import stable
+from hooks.steps.wiring import stacker_hook
+from hooks.tenant import inventory
 
 logger = logging.getLogger(__name__)
 
@@ -36,13 +36,8 @@ def flip_description(previous, new, holder, moment):
 
 def database_status(rds, namespace, timestamp):
     """The DB instance's status, or None when it does not exist."""
-    try:
-        found = rds.describe_db_instances(DBInstanceIdentifier=naming.db_instance_id(namespace, timestamp))
-    except ClientError as error:
-        if aws.error_code(error) == "DBInstanceNotFound":
-            return None
-        raise
-    return found["DBInstances"][0]["DBInstanceStatus"]
+    instance = resources.describe_instance(rds, naming.db_instance_id(namespace, timestamp))
+    return instance["DBInstanceStatus"] if instance else None
 
 
 def flip(ssm, rds, namespace, timestamp, holder, now):
@@ -76,6 +71,27 @@ def flip(ssm, rds, namespace, timestamp, holder, now):
     return {"status": "flipped", "from": previous, "to": timestamp}
 
 
+def flip_or_revert(ssm, rds, ecs, namespace, cluster, timestamp, holder, now):
+    """Flip the pointer (fenced by the lock); when that fails, point the service back at what
+    it ran before the deploy and raise DeployFailed saying what the tenant is left with."""
+    deploy_lock.ensure_held(ssm, namespace, holder)
+    try:
+        return flip(ssm, rds, namespace, timestamp, holder, now)
+    except (ClientError, DeployFailed) as error:
+        reverted = stable.revert_to_recorded(ssm, ecs, namespace, cluster)
+        raise DeployFailed(
+            "could not point %s at %s (%s); %s; the pointer still names %s and no database was "
+            "deleted; re-run the deploy once the cause is fixed"
+            % (
+                naming.ssm_active_parameter(namespace),
+                timestamp,
+                error,
+                reverted,
+                inventory.active_timestamp(ssm, namespace) or "nothing",
+            )
+        ) from error
+
+
 def record_live_state(ssm, ecs, namespace, cluster, holder):
     """What serves now, before the stacks change: logged, and kept in the lock record.
 
@@ -88,63 +104,26 @@ def record_live_state(ssm, ecs, namespace, cluster, holder):
     return {"active": active, "task_definition": task_definition}
 
 
-def _clients_and_settings(context, provider):
-    values = settings.load_settings(environment_of(context))
-    region = provider.region
-    return values, (lambda service: aws.client(service, region))
-
-
-def record_live(context, provider, **kwargs):
+@stacker_hook()
+def record_live(run):
     """pre_build hook (after the lock): log and keep what serves before the deploy."""
-    check_arguments("record_live", kwargs, accepted=())
-    values, client = _clients_and_settings(context, provider)
-    live = record_live_state(
-        client("ssm"),
-        client("ecs"),
-        values["namespace"],
-        naming.cluster_name(values["shared_namespace"]),
-        deploy_lock.current_holder(),
-    )
+    live = record_live_state(run.client("ssm"), run.client("ecs"), run.namespace, run.cluster, run.holder)
     logger.info(
         "%s: active database %s, service on %s; deploying %s",
-        values["namespace"],
+        run.namespace,
         live["active"] or "none (first deploy)",
         live["task_definition"] or "nothing (first deploy)",
-        values["db_timestamp"],
+        run.timestamp,
     )
     return dict(live, status="recorded")
 
 
-@deploy_lock.releasing_lock_on_failure
-def flip_pointer(context, provider, **kwargs):
+@stacker_hook(holds_lock=True)
+def flip_pointer(run):
     """post_build hook (after the stable gate): make the new database the active one."""
-    check_arguments("flip_pointer", kwargs, accepted=())
-    values, client = _clients_and_settings(context, provider)
-    ssm, holder = client("ssm"), deploy_lock.current_holder()
-    deploy_lock.ensure_held(ssm, values["namespace"], holder)
-    try:
-        result = flip(
-            ssm,
-            client("rds"),
-            values["namespace"],
-            values["db_timestamp"],
-            holder,
-            datetime.datetime.now(datetime.timezone.utc),
-        )
-    except (ClientError, DeployFailed) as error:
-        reverted = stable.revert_to_recorded(
-            ssm, client("ecs"), values["namespace"], naming.cluster_name(values["shared_namespace"])
-        )
-        raise DeployFailed(
-            "could not point %s at %s (%s); %s; the pointer still names %s and no database was "
-            "deleted; re-run the deploy once the cause is fixed"
-            % (
-                naming.ssm_active_parameter(values["namespace"]),
-                values["db_timestamp"],
-                error,
-                reverted,
-                inventory.active_timestamp(ssm, values["namespace"]) or "nothing",
-            )
-        ) from error
-    logger.info("%s: pointer %s: %s -> %s", values["namespace"], result["status"], result["from"], result["to"])
+    result = flip_or_revert(
+        run.client("ssm"), run.client("rds"), run.client("ecs"), run.namespace, run.cluster, run.timestamp,
+        run.holder, datetime.datetime.now(datetime.timezone.utc),
+    )
+    logger.info("%s: pointer %s: %s -> %s", run.namespace, result["status"], result["from"], result["to"])
     return result

@@ -12,13 +12,10 @@ then answers with that database, if it is registered (its stack completed) and e
 """
 import logging
 
-from botocore.exceptions import ClientError
-
-from hooks import aws, naming
-from hooks.tenant import inventory
-from hooks.config import settings
-from hooks.errors import BadInput
-from hooks.config.hookargs import check_arguments, environment_of
+from hooks import naming
+from hooks.aws import resources
+from hooks.errors import BadInput, SourceSnapshotMissing
+from hooks.steps.wiring import stacker_hook
 
 logger = logging.getLogger(__name__)
 
@@ -60,23 +57,16 @@ def _origin_namespaces(snapshot):
     except naming.NamingError:
         pass
     for tag in snapshot.get("TagList", []):
-        if tag.get("Key") == "Namespace":
+        if tag.get("Key") == naming.NAMESPACE_TAG:
             found.add(tag.get("Value"))
     return found
-
-
-class SourceSnapshotMissing(BadInput):
-    """The source snapshot does not exist."""
 
 
 def describe_source_snapshot(rds, source_namespace, timestamp):
     """The described snapshot <source_namespace>-<timestamp>; BadInput if missing or unfit."""
     snapshot_id = naming.snapshot_id(source_namespace, timestamp)
-    try:
-        snapshot = rds.describe_db_snapshots(DBSnapshotIdentifier=snapshot_id)["DBSnapshots"][0]
-    except ClientError as error:
-        if aws.error_code(error) != "DBSnapshotNotFound":
-            raise
+    snapshot = resources.describe_snapshot(rds, snapshot_id)
+    if snapshot is None:
         raise SourceSnapshotMissing(
             "source snapshot %s not found: db_timestamp %s names the snapshot %s takes as "
             "<namespace>-<timestamp>; check the timestamp, or list the snapshots with "
@@ -91,13 +81,9 @@ def describe_source_snapshot(rds, source_namespace, timestamp):
 
 def registered_database(ssm, rds, namespace, timestamp):
     """The DescribeDBInstances entry of the namespace's registered database of `timestamp`, or None."""
-    try:
-        ssm.get_parameter(Name=naming.ssm_database_parameter(namespace, timestamp))
-    except ClientError as error:
-        if aws.error_code(error) != "ParameterNotFound":
-            raise
+    if resources.parameter_value(ssm, naming.ssm_database_parameter(namespace, timestamp)) is None:
         return None
-    return inventory.describe_instance(rds, naming.db_instance_id(namespace, timestamp))
+    return resources.describe_instance(rds, naming.db_instance_id(namespace, timestamp))
 
 
 def describe_restore_source(rds, ssm, namespace, source_namespace, timestamp):
@@ -118,26 +104,20 @@ def describe_restore_source(rds, ssm, namespace, source_namespace, timestamp):
         return database
 
 
-def check_source_snapshot(context, provider, **kwargs):
+@stacker_hook()
+def check_source_snapshot(run):
     """pre_build hook: refuse the build unless the source snapshot is fit to restore
     (or the namespace still has the database it would restore)."""
-    check_arguments("check_source_snapshot", kwargs, accepted=())
-    values = settings.load_settings(environment_of(context))
     source = describe_restore_source(
-        aws.client("rds", provider.region),
-        aws.client("ssm", provider.region),
-        values["namespace"],
-        values["source_namespace"],
-        values["db_timestamp"],
+        run.client("rds"), run.client("ssm"), run.namespace, run.settings["source_namespace"], run.timestamp
     )
     if "DBSnapshotIdentifier" not in source:
         return {"status": "database exists", "snapshot": None, "database": source["DBInstanceIdentifier"],
                 "master_username": source.get("MasterUsername")}
-    snapshot = source
     logger.info(
         "source snapshot %s: %s %s, encrypted, available",
-        snapshot["DBSnapshotIdentifier"],
-        snapshot["Engine"],
-        snapshot["EngineVersion"],
+        source["DBSnapshotIdentifier"],
+        source["Engine"],
+        source["EngineVersion"],
     )
-    return {"status": "valid", "snapshot": snapshot["DBSnapshotIdentifier"], "master_username": snapshot.get("MasterUsername")}
+    return {"status": "valid", "snapshot": source["DBSnapshotIdentifier"], "master_username": source.get("MasterUsername")}

@@ -29,27 +29,20 @@ Layers: `plan_copy` (pure), `ensure_restore_snapshot` / `delete_copy` (AWS, take
 `copy_under_tier_key` (the stacker hook).
 """
 import logging
-import os
-import time
 from dataclasses import dataclass
 
-from botocore.exceptions import ClientError
-
 from hooks import aws, naming
+from hooks.aws import resources
+from hooks.aws.wait import Wait
 from hooks.config import hookargs
-from hooks.tenant import inventory
-from hooks.lock import deploy_lock
-from hooks.config import settings
-from hooks.errors import BadInput, DeployFailed
-from hooks.config.hookargs import check_arguments, environment_of
+from hooks.errors import BadInput, CopyFailed, SnapshotFailed, WaitTimedOut
+from hooks.steps.wiring import stacker_hook
 
 logger = logging.getLogger(__name__)
 
 SKIP, USE_SOURCE, REUSE, WAIT, COPY = "skip", "use source", "reuse copy", "wait for copy", "copy"
 TIER_KEY_OUTPUT = "DatabaseKeyArn"  # blueprints.tier: the tier key's ARN
-DEFAULT_POLL_SECONDS = 15
-DEFAULT_WAIT_SECONDS = 3600  # a large snapshot takes a while to copy and re-encrypt
-PROGRESS_EVERY_SECONDS = 60
+DEFAULT_WAIT = Wait(poll_seconds=hookargs.DEFAULT_POLL_SECONDS, budget_seconds=3600)  # a large copy takes a while
 
 
 @dataclass(frozen=True)
@@ -57,10 +50,6 @@ class CopyPlan:
     action: str
     snapshot: str  # what the database restores from: always <namespace>-<ts>
     reason: str
-
-
-class CopyFailed(DeployFailed):
-    """The copy ended in a bad state or did not finish in time; nothing else changed."""
 
 
 # --- planning (pure) -------------------------------------------------------------------
@@ -133,7 +122,7 @@ def _tag(snapshot, key):
 def tier_key_arn(cfn, shared_namespace):
     """The tier key's ARN: output DatabaseKeyArn of the stack `<shared_namespace>-tier`."""
     stack = naming.tier_stack_name(shared_namespace)
-    outputs = inventory.stack_outputs(inventory.describe_stack(cfn, stack))
+    outputs = resources.stack_outputs(resources.describe_stack(cfn, stack))
     if TIER_KEY_OUTPUT not in outputs:
         raise BadInput(
             "the tier stack %s has no output %s: build the shared stacks first "
@@ -144,23 +133,17 @@ def tier_key_arn(cfn, shared_namespace):
 
 def describe_snapshot(rds, snapshot_id):
     """One snapshot's DescribeDBSnapshots entry, None if it does not exist."""
-    try:
-        return rds.describe_db_snapshots(DBSnapshotIdentifier=snapshot_id)["DBSnapshots"][0]
-    except ClientError as error:
-        if aws.error_code(error) != "DBSnapshotNotFound":
-            raise
-        return None
+    return resources.describe_snapshot(rds, snapshot_id)
 
 
 def ensure_restore_snapshot(rds, cfn, namespace, source_namespace, shared_namespace, timestamp,
-                            poll_seconds=DEFAULT_POLL_SECONDS, wait_seconds=DEFAULT_WAIT_SECONDS,
-                            clock=time.monotonic, sleep=time.sleep):
+                            wait=DEFAULT_WAIT, **clock):
     """Make `<namespace>-<timestamp>` available under the tier key (see the module). Returns
     {"status": the plan's action, "snapshot": <namespace>-<ts>, "source": ..., "key": tier key}."""
     tier_key = tier_key_arn(cfn, shared_namespace)
     target = naming.restore_snapshot_id(namespace, timestamp)
     source_id = naming.snapshot_id(source_namespace, timestamp)
-    exists = inventory.describe_instance(rds, naming.db_instance_id(namespace, timestamp)) is not None
+    exists = resources.describe_instance(rds, naming.db_instance_id(namespace, timestamp)) is not None
     source = None if exists else describe_snapshot(rds, source_id)
     copy = source if source_id == target else (None if exists else describe_snapshot(rds, target))
     plan = plan_copy(namespace, source_namespace, timestamp, tier_key, exists, source, copy)
@@ -168,7 +151,7 @@ def ensure_restore_snapshot(rds, cfn, namespace, source_namespace, shared_namesp
     if plan.action == COPY:
         _start_copy(rds, namespace, source_id, target, tier_key)
     if plan.action in (COPY, WAIT):
-        wait_for_snapshot(rds, target, poll_seconds, wait_seconds, clock, sleep)
+        wait_for_snapshot(rds, target, wait, **clock)
     return {"status": plan.action, "snapshot": target, "source": source_id, "key": tier_key}
 
 
@@ -186,36 +169,26 @@ def _start_copy(rds, namespace, source_id, target, tier_key):
     logger.info("copying %s to %s under %s", source_id, target, tier_key)
 
 
-def wait_for_snapshot(rds, snapshot_id, poll_seconds, wait_seconds, clock=time.monotonic, sleep=time.sleep):
+def wait_for_snapshot(rds, snapshot_id, wait=DEFAULT_WAIT, **clock):
     """Wait until the snapshot is available, logging its progress; CopyFailed if it fails or times out."""
-    start = clock()
-    last_line, last_logged = None, None
-    while True:
-        snapshot = describe_snapshot(rds, snapshot_id)
-        status = (snapshot or {}).get("Status")
-        if status == "available":
-            logger.info("snapshot %s is available after %.0f s", snapshot_id, clock() - start)
-            return snapshot
-        if status != "creating":
-            raise CopyFailed(
-                "snapshot %s is %s, not available: delete it if it exists (aws rds delete-db-snapshot "
-                "--db-snapshot-identifier %s: the source still holds the data) and re-run"
-                % (snapshot_id, status or "gone", snapshot_id)
-            )
-        elapsed = clock() - start
-        line = "snapshot %s: %s, %s%% done" % (snapshot_id, status, snapshot.get("PercentProgress", 0))
-        if line != last_line or last_logged is None or elapsed - last_logged >= PROGRESS_EVERY_SECONDS:
-            logger.info("%s (%.0f s)", line, elapsed)
-            last_line, last_logged = line, elapsed
-        if elapsed >= wait_seconds:
-            raise CopyFailed(
-                "snapshot %s is still %s after %s s; re-run the deploy to keep waiting (the copy goes on)"
-                % (snapshot_id, status, wait_seconds)
-            )
-        sleep(poll_seconds)
+    try:
+        return resources.wait_for_snapshot(rds, snapshot_id, wait, progress=lambda line: logger.info("%s", line),
+                                           **clock)
+    except SnapshotFailed as failed:
+        raise CopyFailed(
+            "snapshot %s is %s, not available: delete it if it exists (aws rds delete-db-snapshot "
+            "--db-snapshot-identifier %s: the source still holds the data) and re-run"
+            % (snapshot_id, failed.status or "gone", snapshot_id)
+        ) from None
+    except WaitTimedOut as timed_out:
+        status = ((timed_out.last.value if timed_out.last else None) or {}).get("Status", "creating")
+        raise CopyFailed(
+            "snapshot %s is still %s after %s s; re-run the deploy to keep waiting (the copy goes on)"
+            % (snapshot_id, status, wait.budget_seconds)
+        ) from None
 
 
-def delete_copy(rds, namespace, timestamp, poll_seconds, wait_seconds):
+def delete_copy(rds, namespace, timestamp, wait=DEFAULT_WAIT):
     """Delete `<namespace>-<ts>` if the pipeline made it (tag CopiedFrom); its id, or None.
 
     Callers delete it only once the database of `<ts>` is retired or never existed and is not
@@ -229,12 +202,8 @@ def delete_copy(rds, namespace, timestamp, poll_seconds, wait_seconds):
                     naming.COPIED_FROM_TAG)
         return None
     if snapshot.get("Status") == "creating":
-        wait_for_snapshot(rds, snapshot_id, poll_seconds, wait_seconds)
-    try:
-        rds.delete_db_snapshot(DBSnapshotIdentifier=snapshot_id)
-    except ClientError as error:
-        if aws.error_code(error) != "DBSnapshotNotFound":
-            raise
+        wait_for_snapshot(rds, snapshot_id, wait)
+    aws.or_none(rds.delete_db_snapshot, "DBSnapshotNotFound", DBSnapshotIdentifier=snapshot_id)
     logger.info("deleted %s, the restore copy of %s", snapshot_id, naming.db_instance_id(namespace, timestamp))
     return snapshot_id
 
@@ -242,26 +211,19 @@ def delete_copy(rds, namespace, timestamp, poll_seconds, wait_seconds):
 # --- stacker hook ---------------------------------------------------------------------------
 
 
-@deploy_lock.releasing_lock_on_failure
-def copy_under_tier_key(context, provider, poll_seconds=None, wait_seconds=None, **kwargs):
+@stacker_hook(holds_lock=True, poll_seconds=hookargs.POLL_SECONDS,
+              wait_seconds=hookargs.seconds(default=DEFAULT_WAIT.budget_seconds))
+def copy_under_tier_key(run, poll_seconds, wait_seconds):
     """pre_build hook: make the snapshot the database restores from, under the tier key.
 
     A refusal or failure releases the deploy lock (nothing else changed; a copy in
     progress goes on and the next run reuses it)."""
-    hook = "copy_under_tier_key"
-    check_arguments(hook, kwargs, accepted=("poll_seconds", "wait_seconds"))
-    poll = hookargs.poll_seconds(hook, poll_seconds, DEFAULT_POLL_SECONDS, os.environ)
-    budget = DEFAULT_WAIT_SECONDS if wait_seconds is None else hookargs.seconds_argument(hook, "wait_seconds",
-                                                                                           wait_seconds)
-    values = settings.load_settings(environment_of(context))
     return ensure_restore_snapshot(
-        aws.client("rds", provider.region),
-        aws.client("cloudformation", provider.region),
-        values["namespace"],
-        values["source_namespace"],
-        values["shared_namespace"],
-        values["db_timestamp"],
-        poll_seconds=poll,
-        wait_seconds=budget,
+        run.client("rds"),
+        run.client("cloudformation"),
+        run.namespace,
+        run.settings["source_namespace"],
+        run.shared_namespace,
+        run.timestamp,
+        Wait(poll_seconds=poll_seconds, budget_seconds=wait_seconds),
     )
-

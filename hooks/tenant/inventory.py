@@ -29,10 +29,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Optional
 
-from botocore.exceptions import ClientError
-
 from hooks import aws, naming
-from hooks.aws import endpoint_quirks
+from hooks.aws import endpoint_quirks, resources
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +73,7 @@ def discover(ssm, tagging, rds, cfn, namespace):
     registered = _registered_timestamps(ssm, namespace)
     tagged, copies = _tagged_timestamps(tagging, namespace)
     timestamps = sorted(registered | tagged | copies)
-    instances = describe_instances(rds, [naming.db_instance_id(namespace, ts) for ts in timestamps])
+    instances = resources.describe_instances(rds, [naming.db_instance_id(namespace, ts) for ts in timestamps])
     databases = []
     for timestamp in timestamps:
         instance_id = naming.db_instance_id(namespace, timestamp)
@@ -86,7 +84,7 @@ def discover(ssm, tagging, rds, cfn, namespace):
             stack_name=stack,
             registered=timestamp in registered,
             instance_status=instances[instance_id]["DBInstanceStatus"] if instance_id in instances else None,
-            stack_status=stack_status(cfn, stack),
+            stack_status=resources.stack_status(cfn, stack),
         )
         if not database.exists and timestamp in copies:
             database = replace(database, restore_copy=_restore_copy_exists(rds, namespace, timestamp))
@@ -123,7 +121,7 @@ def _tagged_timestamps(tagging, namespace):
     """(timestamps of tagged DB instances and stacks, timestamps of tagged restore copies)."""
     timestamps, copies = set(), set()
     pages = tagging.get_paginator("get_resources").paginate(
-        TagFilters=[{"Key": "Namespace", "Values": [namespace]}], ResourceTypeFilters=list(RESOURCE_TYPES)
+        TagFilters=[{"Key": naming.NAMESPACE_TAG, "Values": [namespace]}], ResourceTypeFilters=list(RESOURCE_TYPES)
     )
     for page in pages:
         for mapping in page["ResourceTagMappingList"]:
@@ -152,14 +150,7 @@ def _own_copy_timestamp(namespace, name, mapping):
 
 def _restore_copy_exists(rds, namespace, timestamp):
     """The tagging API lags deletes: ask RDS whether the copy is still there."""
-    snapshot_id = naming.restore_snapshot_id(namespace, timestamp)
-    try:
-        rds.describe_db_snapshots(DBSnapshotIdentifier=snapshot_id)
-    except ClientError as error:
-        if aws.error_code(error) == "DBSnapshotNotFound":
-            return False
-        raise
-    return True
+    return resources.describe_snapshot(rds, naming.restore_snapshot_id(namespace, timestamp)) is not None
 
 
 def _arn_resource(arn):
@@ -176,84 +167,29 @@ def _arn_resource_name(arn):
     return None
 
 
-def describe_instances(rds, instance_ids):
-    """{instance id: DescribeDBInstances entry} for those of `instance_ids` that exist (one call each)."""
-    found = {}
-    for instance_id in instance_ids:
-        instance = describe_instance(rds, instance_id)
-        if instance is not None:
-            found[instance_id] = instance
-    return found
-
-
-def describe_instance(rds, instance_id):
-    """One DB instance's DescribeDBInstances entry, None if it does not exist."""
-    try:
-        instances = rds.describe_db_instances(DBInstanceIdentifier=instance_id)["DBInstances"]
-    except ClientError as error:
-        if aws.error_code(error) == "DBInstanceNotFound":
-            return None
-        raise
-    return instances[0] if instances else None
-
-
-def describe_stack(cfn, stack_name):
-    """One stack's DescribeStacks entry, None if it does not exist (or was deleted)."""
-    try:
-        stacks = cfn.describe_stacks(StackName=stack_name)["Stacks"]
-    except ClientError as error:
-        # A stack name that is valid (naming built it) fails only as "does not exist".
-        if aws.error_code(error) == "ValidationError":
-            return None
-        raise
-    if not stacks or stacks[0]["StackStatus"] == "DELETE_COMPLETE":
-        return None
-    return stacks[0]
-
-
-def stack_outputs(stack):
-    """{OutputKey: OutputValue} of a described stack (empty for None)."""
-    return {output["OutputKey"]: output["OutputValue"] for output in ((stack or {}).get("Outputs") or [])}
-
-
-def stack_status(cfn, stack_name):
-    """The status of one stack, None if it does not exist (or was deleted)."""
-    stack = describe_stack(cfn, stack_name)
-    return stack["StackStatus"] if stack else None
-
-
 def active_timestamp(ssm, namespace):
     """The timestamp /<ns>/db/active names; None if the pointer does not exist."""
     name = naming.ssm_active_parameter(namespace)
-    try:
-        value = ssm.get_parameter(Name=name)["Parameter"]["Value"]
-    except ClientError as error:
-        if aws.error_code(error) == "ParameterNotFound":
-            return None
-        raise
-    return naming.parse_timestamp(value, name)
+    value = resources.parameter_value(ssm, name)
+    return None if value is None else naming.parse_timestamp(value, name)
 
 
 def pointer_history(ssm, namespace):
     """Every version of the active pointer, oldest first; [] if it never existed."""
     name = naming.ssm_active_parameter(namespace)
-    changes = []
-    try:
-        for page in ssm.get_paginator("get_parameter_history").paginate(Name=name):
-            changes.extend(
-                PointerChange(
-                    version=entry["Version"],
-                    value=entry["Value"],
-                    description=entry.get("Description"),
-                    modified_at=entry["LastModifiedDate"],
-                    user=entry.get("LastModifiedUser"),
-                )
-                for entry in page["Parameters"]
-            )
-    except ClientError as error:
-        if aws.error_code(error) == "ParameterNotFound":
-            return []
-        raise
+    pages = aws.or_none(lambda: list(ssm.get_paginator("get_parameter_history").paginate(Name=name)),
+                        "ParameterNotFound")
+    changes = [
+        PointerChange(
+            version=entry["Version"],
+            value=entry["Value"],
+            description=entry.get("Description"),
+            modified_at=entry["LastModifiedDate"],
+            user=entry.get("LastModifiedUser"),
+        )
+        for page in pages or ()
+        for entry in page["Parameters"]
+    ]
     return sorted(changes, key=lambda change: change.version)
 
 
@@ -292,37 +228,36 @@ def referenced_timestamps(ecs, cluster, service_name):
     Every deployment counts (PRIMARY and ACTIVE: tasks of an old deployment still serve
     while a rollout drains them), and so does the service's own task definition.
     """
-    try:
-        services = ecs.describe_services(cluster=cluster, services=[service_name])["services"]
-    except ClientError as error:
-        if aws.error_code(error) == "ClusterNotFoundException":
-            return set()
-        raise
-    live = [service for service in services if service["status"] != "INACTIVE"]
-    if not live:
+    service = resources.describe_service(ecs, cluster, service_name)
+    if service is None or service.get("status") == "INACTIVE":
         return set()
-    deployments = live[0].get("deployments", [])
+    deployments = service.get("deployments", [])
     if endpoint_quirks.tolerates(FIRST_DEPLOYMENT_BEHAVIOUR):
         deployments = []  # the endpoint's deployments never move on: only the service's own is live
     task_definitions = {deployment["taskDefinition"] for deployment in deployments}
-    task_definitions.add(live[0]["taskDefinition"])
+    task_definitions.add(service["taskDefinition"])
     timestamps = set()
     for arn in sorted(task_definitions):
-        timestamp = _task_definition_timestamp(ecs, arn)
+        timestamp = task_definition_timestamp(ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"])
         if timestamp is not None:
             timestamps.add(timestamp)
     return timestamps
 
 
-def _task_definition_timestamp(ecs, arn):
-    definition = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
-    for container in definition["containerDefinitions"]:
-        if container["name"] != naming.PHP_CONTAINER:
+def task_definition_timestamp(definition):
+    """The DB_TIMESTAMP a described task definition's php container runs against; None (with a
+    warning saying what was found) for a definition that has none or that this code does not
+    recognise: never a crash on someone else's task definition."""
+    containers = definition.get("containerDefinitions") or []
+    for container in containers:
+        if container.get("name") != naming.PHP_CONTAINER:
             continue
-        for variable in container.get("environment", []):
-            if variable["name"] == naming.DB_TIMESTAMP_VARIABLE:
+        for variable in container.get("environment") or []:
+            if variable.get("name") == naming.DB_TIMESTAMP_VARIABLE and _is_timestamp(variable.get("value")):
                 return variable["value"]
     logger.warning(
-        "task definition %s has no %s in its %s container", arn, naming.DB_TIMESTAMP_VARIABLE, naming.PHP_CONTAINER
+        "task definition %s has no %s in a %s container (it has %s); it references no database",
+        definition.get("taskDefinitionArn", "?"), naming.DB_TIMESTAMP_VARIABLE, naming.PHP_CONTAINER,
+        ", ".join(sorted(str(c.get("name", "<unnamed container>")) for c in containers)) or "no containers",
     )
     return None

@@ -17,15 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Optional, Tuple
 
-from botocore.exceptions import ClientError
-
 from hooks import aws, naming
-from hooks.tenant import audit_trail
 from hooks.aws import endpoint_quirks
-from hooks.tenant import inventory
 from hooks.lock import deploy_lock
-from hooks.steps import retire
-from hooks.steps import stable
+from hooks.steps import retire, stable
+from hooks.tenant import audit_trail, inventory
 
 ACTIVE, IN_FLIGHT, REFERENCED, RETAINED, ORPHAN = "active", "in flight", "referenced", "retained", "orphan"
 ROLES = (ACTIVE, IN_FLIGHT, REFERENCED, RETAINED, ORPHAN)
@@ -157,12 +153,7 @@ def read_databases(clients, namespace, shared_namespace, retain_previous):
 
 def read_service(ecs, cluster, service_name):
     """The service's state; None when it (or its cluster) does not exist."""
-    try:
-        service = stable.describe_service(ecs, cluster, service_name)
-    except ClientError as error:
-        if aws.error_code(error) == "ClusterNotFoundException":
-            return None
-        raise
+    service = stable.describe_service(ecs, cluster, service_name)
     if service is None or service.get("status") == "INACTIVE":
         return None
     seen = stable.assess(

@@ -1,14 +1,13 @@
 """bench/tenants.py: generated env files pass the project's own checks."""
 import pytest
 
-from hooks.config import settings
-
 from bench import tenants
+from hooks.config import envfile
 
 
 def test_generated_env_files_are_valid_and_unique_per_tier(tmp_path):
     paths = tenants.write_env_files(tmp_path, 3, ("dev", "qa", "prod"))
-    values = [settings.load_env_file(p) for p in paths]
+    values = [envfile.load(p) for p in paths]
     assert [v["namespace"] for v in values[:3]] == ["bt-0001-dev", "bt-0001-qa", "bt-0001-prod"]
     assert values[2]["shared_namespace"] == "common-prod" and values[2]["hostname"] == "bt-0001.apps.example.com"
     assert values[1]["hostname"] == "bt-0001-qa.apps-nonprod.example.com"

@@ -5,6 +5,7 @@ import re
 
 import pytest
 import yaml
+from troposphere import encode_to_dict
 
 from blueprints import service_iam
 from blueprints.base import BlueprintError
@@ -12,7 +13,7 @@ from blueprints.pipeline import DeliveryPipeline
 from blueprints.pipeline_artifacts import PipelineArtifacts
 from blueprints.pipeline_deploy import TenantDeployProject
 from hooks import naming
-from hooks.config import settings
+from hooks.config import envfile
 from hooks.engine.render import render_blueprint
 from hooks.engine.stacker_compat import load_config, make_context
 from tests.blueprints.golden import assert_matches_golden
@@ -226,8 +227,7 @@ def test_the_deploy_stack_holds_the_namespaces_service_boundary_attached_to_noth
     assert set(boundary["Properties"]) == {"Description", "ManagedPolicyName", "PolicyDocument"}
     assert boundary["Properties"]["ManagedPolicyName"] == naming.permissions_boundary_name("xy-0146-qa") == (
         "xy-0146-qa-boundary")
-    assert json.loads(json.dumps(boundary["Properties"]["PolicyDocument"])) == json.loads(json.dumps(
-        service_iam.permissions_boundary("xy-0146-qa"), default=lambda o: o.to_dict()))
+    assert boundary["Properties"]["PolicyDocument"] == encode_to_dict(service_iam.permissions_boundary("xy-0146-qa"))
     assert template["Outputs"]["ServiceBoundaryArn"]["Value"] == {"Ref": "ServiceBoundary"}
 
 
@@ -282,7 +282,7 @@ def test_bad_deploy_variables_are_refused(variables, rule):
 
 
 def pipeline_config():
-    env = settings.parse_env_file((REPO_ROOT / naming.pipeline_env_file_path(PROJECT)).read_text())
+    env = envfile.parse((REPO_ROOT / naming.pipeline_env_file_path(PROJECT)).read_text())
     config = load_config((REPO_ROOT / "stacker" / "pipeline.yaml").read_text(), env)
     return config, make_context(config, env)
 

@@ -2,9 +2,11 @@ import json
 import re
 
 import pytest
+from troposphere import encode_to_dict
 
 from blueprints import service_iam
 from blueprints.base import BlueprintError
+from blueprints.iam import POLICY_VERSION
 from blueprints.service import IMAGE_PATTERN, TenantService
 from hooks import naming
 from hooks.config import settings
@@ -120,9 +122,9 @@ def test_both_roles_carry_the_namespaces_permissions_boundary(namespace):
 def test_the_boundary_has_the_role_policies_statements_with_any_bucket_of_the_account(namespace):
     """The boundary's stack does not know the tier's bucket; otherwise it is the two role policies."""
     roles = [statement for _, statement in statements(render(namespace))]
-    boundary = service_iam.permissions_boundary(namespace)
-    assert boundary["Version"] == service_iam.POLICY_VERSION
-    bounded = json.loads(json.dumps(boundary["Statement"], default=lambda o: o.to_dict()))
+    boundary = encode_to_dict(service_iam.permissions_boundary(namespace))
+    assert boundary["Version"] == POLICY_VERSION
+    bounded = boundary["Statement"]
     this_account = {"aws:ResourceAccount": {"Ref": "AWS::AccountId"}}
     expected = []
     for statement in roles:

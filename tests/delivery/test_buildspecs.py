@@ -23,7 +23,7 @@ STATUS_ARTIFACT = "status.json"
 TIMEOUT = 600
 # The representative subsets: one pure gate test group and one unit test module.
 SMALL_GATES = "-q -k allowlist"
-SMALL_TESTS = "-q tests/hooks/test_naming.py"
+SMALL_TESTS = "-q tests/hooks/naming/test_namespaces.py"
 
 
 def run_buildspec(buildspec, env, tmp_path, *args):

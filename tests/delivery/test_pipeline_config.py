@@ -5,8 +5,9 @@ import json
 import pytest
 
 from hooks import naming
+from hooks.config import envfile, settings
 from hooks.engine import render
-from hooks.config import settings
+from tests.conftest import REPO_ROOT
 
 PROJECT = "xy-0146"
 CONNECTION = "arn:aws:codestar-connections:us-east-1:123456789012:connection/0c6b2f4e-6a51-4c7e-9d1a-000000000003"
@@ -106,7 +107,7 @@ def test_pipeline_defaults():
     }
 
 
-PIPELINE_ENV_FILES = render.pipeline_env_files()
+PIPELINE_ENV_FILES = render.pipeline_env_files(REPO_ROOT)
 
 
 def test_the_repository_has_a_pipeline():
@@ -115,26 +116,26 @@ def test_the_repository_has_a_pipeline():
 
 @pytest.mark.parametrize("path", PIPELINE_ENV_FILES, ids=[p.name for p in PIPELINE_ENV_FILES])
 def test_a_pipeline_env_file_names_its_project_and_every_stage_has_a_tenant_env_file(path):
-    values = settings.load_env_file(path)
+    values = envfile.load(path)
     assert path.name == "%s.env" % values["namespace"]
-    assert render.config_for(path).name == "pipeline.yaml"
+    assert render.config_for(path, REPO_ROOT).name == "pipeline.yaml"
     project = naming.parse_project(values["namespace"])
     for environment in naming.PIPELINE_ENVIRONMENTS:
         namespace = project.namespace(environment)
-        tenant = settings.load_env_file(render.REPO_ROOT / naming.env_file_path(namespace))
+        tenant = envfile.load(REPO_ROOT / naming.env_file_path(namespace))
         # The deploy role reads the project's dev snapshots only (blueprints/deploy_iam.py).
         assert tenant["source_namespace"] == namespace.default_source_namespace
 
 
 def test_pipeline_templates_render_under_the_project_and_not_with_the_tenants():
-    pipelines = render.render_pipelines()
+    pipelines = render.render_pipelines(REPO_ROOT)
     assert sorted(pipelines) == ["xy-0146/%s.json" % name for name in (
         "artifacts", "dev-deploy", "pipeline", "prod-deploy", "qa-deploy")]
-    assert not set(pipelines) & set(render.render_all())
+    assert not set(pipelines) & set(render.render_all(REPO_ROOT))
 
 
 def test_pipeline_templates_fit_the_inline_limit():
     # stacker sends each template inline, as rendered with its default indent of 4 (stacker_bucket: "").
-    for path, text in render.render_pipelines().items():
+    for path, text in render.render_pipelines(REPO_ROOT).items():
         size = len(json.dumps(json.loads(text), indent=4).encode())
         assert size < 51200, "%s is %d bytes" % (path, size)

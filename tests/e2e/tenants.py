@@ -6,9 +6,10 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
-from hooks import naming
-from hooks.config import settings
 from seed import local_certificate, seed_dev_snapshot, tier_key_arn
+
+from hooks import naming
+from hooks.config import envfile
 from tests.e2e.stacker_cli import REPO, STACKER, TIMEOUT, build
 
 TS1 = "20261101t090000z"  # the env files' db_timestamp
@@ -23,7 +24,7 @@ def env_file(namespace):
 
 
 def tenant_settings(namespace):
-    return settings.load_env_file(os.path.join(str(REPO), env_file(namespace)))
+    return envfile.load(os.path.join(str(REPO), env_file(namespace)))
 
 
 def overrides(**values):
@@ -164,7 +165,7 @@ class Tenants:
 
 
 def assert_invariants(state, active, retained=(), lock_free=True, own_source=()):
-    """Every DESIGN.md invariant that one namespace's state can show.
+    """Every invariant (docs/architecture.md, "Invariants") that one namespace's state can show.
 
     own_source: timestamps deployed with source_namespace = the namespace itself (no copy)."""
     ns = state.namespace

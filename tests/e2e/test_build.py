@@ -5,11 +5,11 @@ Asserts what was created by reading the endpoint's state: names, tags, parameter
 import json
 
 import pytest
-
-from hooks import naming
-from hooks.config import settings
 from local_endpoint import client_env, free_port
 from seed import local_certificate, seed_dev_snapshot, tier_key_arn
+
+from hooks import naming
+from hooks.config import envfile
 from tests.e2e.stacker_cli import build
 
 pytestmark = pytest.mark.e2e
@@ -19,7 +19,7 @@ TENANTS = ("xy-0146-qa", "ab-0212-qa")
 
 
 def env_of(namespace):
-    return settings.load_env_file("environments/%s.env" % namespace)
+    return envfile.load("environments/%s.env" % namespace)
 
 
 def resource_tags(aws, tags):
@@ -74,7 +74,7 @@ def test_database_is_named_tagged_registered_and_restores_the_snapshot(built, na
     assert db["PubliclyAccessible"] is False
     assert_namespace_tags(resource_tags(built, db["TagList"]), namespace)
 
-    # The local endpoint ignores DBSnapshotIdentifier in templates (DESIGN traps), so prove
+    # The local endpoint ignores DBSnapshotIdentifier in templates (docs/architecture.md), so prove
     # the stack asks AWS for the right snapshot by reading the deployed template.
     stack_name = naming.db_stack_name(namespace, timestamp)
     template = cfn.get_template(StackName=stack_name)["TemplateBody"]
@@ -179,7 +179,7 @@ def test_every_deployed_resource_asks_for_its_namespace_tags(built):
 def test_shared_resources_carry_the_shared_tags(built):
     ec2 = built.client("ec2")
     vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Namespace", "Values": ["common-nonprod"]}])["Vpcs"]
-    assert len(vpcs) == 1 and vpcs[0]["CidrBlock"] == settings.load_env_file(SHARED_ENV)["vpc_cidr"]
+    assert len(vpcs) == 1 and vpcs[0]["CidrBlock"] == envfile.load(SHARED_ENV)["vpc_cidr"]
 
 
 # --- bad input fails before any AWS call ---------------------------------------------
@@ -200,7 +200,7 @@ BAD_ENV_CASES = [
 
 def write_env(tmp_path, changes):
     text = open("environments/xy-0146-qa.env").read()
-    raw = settings.parse_env_file(text)
+    raw = envfile.parse(text)
     for key, value in changes.items():
         if value is None:
             raw.pop(key)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from hooks import naming
-from hooks.config import settings
+from hooks.config import envfile
 from tests.e2e import tenants as tenants_module
 from tests.e2e.stacker_cli import REPO
 from tests.e2e.tenants import TS1, Tenants, assert_invariants
@@ -47,7 +47,7 @@ def fleet(aws, tmp_path, monkeypatch):
             files.append(tenant_env_file(tmp_path, "%s-%s" % (project, environment), 100 * number + index))
     # Tenants.state reads a tenant's tier from environments/<ns>.env; these live in tmp_path.
     monkeypatch.setattr(tenants_module, "tenant_settings",
-                        lambda namespace: settings.load_env_file(tmp_path / ("%s.env" % namespace)))
+                        lambda namespace: envfile.load(tmp_path / ("%s.env" % namespace)))
     return tenants, files
 
 

@@ -1,17 +1,17 @@
 """The promotion, end to end: the real stacker CLI with every hook against the local endpoint.
 
 After each scenario the namespace's state is read from the endpoint and checked against
-DESIGN.md's invariants (tests/e2e/tenants.py: assert_invariants).
+the invariants of docs/architecture.md (tests/e2e/tenants.py: assert_invariants).
 """
 import json
 import os
 import signal
 
 import pytest
-
-from hooks import naming
 from local_endpoint import LocalEndpoint
 from seed import create_dev_database, snapshot_database
+
+from hooks import naming
 from tests.conftest import Aws
 from tests.e2e.tenants import TS1, TS2, TS3, Tenants, assert_invariants, assert_retired_with_final_snapshot
 

@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hooks.config import envfile
 from hooks.engine import render
 from hooks.config import settings
 from hooks.engine.stacker_compat import load_config
@@ -102,7 +103,7 @@ class World:
         self.stacks = {}
         pipeline_env_files = getattr(render, "pipeline_env_files", lambda _root: [])
         for env_path in [*render.env_files(root), *pipeline_env_files(root)]:
-            raw = settings.parse_env_file(env_path.read_text(), str(env_path))
+            raw = envfile.parse(env_path.read_text(), str(env_path))
             config = load_config(render.config_for(env_path, root).read_text(), raw)
             for stack in config.stacks:
                 path = Path(templates_dir) / raw["namespace"] / ("%s.json" % stack.name)

@@ -1,15 +1,14 @@
 """`tenantstack deploy`: one tenant's promotion, or a fleet of them (docs/deploy.md)."""
 import datetime
+import functools
 import logging
 import sys
 
 from hooks import errors
 from hooks.aws import api_rate
-from hooks.run import deploy
-from hooks.run import fleet
+from hooks.cli import options, output
 from hooks.cli import progress as fleet_progress
-from hooks.cli import options
-from hooks.cli import output
+from hooks.run import deploy, fleet
 
 USAGE = """\
 tenantstack deploy ENVFILE [-e KEY=VALUE ...] [--max-api-rate R] [--json] [-- STACKER_ARGS ...]
@@ -73,6 +72,7 @@ def register(commands):
                         help="with --fleet: directory of the per-tenant logs (default: .run/fleet/<UTC time>/)")
     parser.add_argument("--json", action="store_true",
                         help="print the result as JSON (stable; schema in docs/deploy.md)")
+    options.add_project_root(parser)
     parser.set_defaults(run=run)
 
 
@@ -107,7 +107,8 @@ def run_one(args):
     overrides = parse_overrides(args.overrides) or None
     rate = fleet.check_max_api_rate(args.max_api_rate or 0)  # one deploy: no limit unless asked
     with api_rate.limited(rate):  # the clean-up after a failure runs here, once stacker has ended
-        result = deploy.deploy(env_file, overrides, stacker_args, output=sys.stderr, max_api_rate=rate)
+        result = deploy.deploy(env_file, overrides, stacker_args, output=sys.stderr, max_api_rate=rate,
+                               project_root=args.project_root)
     if args.json:
         print(output.json_document(dict(fleet.tenant_json(result), command="deploy")), end="")
     else:
@@ -131,7 +132,7 @@ def run_fleet(args):
     fleet.check_parallel(args.parallel)
     rate = fleet.DEFAULT_MAX_API_RATE if args.max_api_rate is None else fleet.check_max_api_rate(args.max_api_rate)
     try:
-        prepared = fleet.check_fleet(args.env_files)
+        prepared = fleet.check_fleet(args.env_files, functools.partial(deploy.prepare, project_root=args.project_root))
     except errors.BadInput as error:
         if args.json:
             print(output.json_document({"command": "deploy --fleet", "exit_code": deploy.BAD_INPUT,

@@ -1,9 +1,7 @@
 """`tenantstack history NAMESPACE [--json]`: the active pointer's audit trail."""
 from hooks import aws, naming
-from hooks.tenant import audit_trail
-from hooks.tenant import inventory
-from hooks.cli import options
-from hooks.cli import output
+from hooks.cli import options, output
+from hooks.tenant import audit_trail, inventory
 
 EPILOG = """\
 Each row is one version of SSM /<namespace>/db/active: when it was written, the

@@ -2,11 +2,11 @@
 import sys
 
 from hooks import aws, naming
-from hooks.run import deploy
-from hooks.config import envfile
-from hooks.ops import promotion
 from hooks.cli import options
 from hooks.cli.commands.deploy import cli_exit_code
+from hooks.config import envfile
+from hooks.ops import promotion
+from hooks.run import deploy
 
 EPILOG = """\
 Reads the timestamp FROM serves (SSM /<FROM>/db/active) and writes it into TO's env

@@ -1,13 +1,11 @@
 """`tenantstack reap NAMESPACE [--apply]`: retire a tenant's orphaned databases."""
-import os
+from dataclasses import replace
 
-from hooks.config import envfile
-from hooks.config import hookargs
+from hooks.cli import options, output
+from hooks.config import envfile, hookargs
 from hooks.ops import reap as reaping
 from hooks.steps import retire
 from hooks.tenant import status as tenant_status
-from hooks.cli import options
-from hooks.cli import output
 
 EPILOG = """\
 Without --apply nothing changes: it lists every database, what reap would do with it
@@ -46,10 +44,7 @@ def register(commands):
 def run(args):
     path, values = envfile.load_tenant(args.namespace, args.env_file, args.environments)
     namespace = values["namespace"]
-    wait = retire.Wait(
-        poll_seconds=hookargs.poll_seconds("reap", None, retire.DEFAULT_WAIT.poll_seconds, os.environ),
-        budget_seconds=retire.DEFAULT_WAIT.budget_seconds,
-    )
+    wait = replace(retire.DEFAULT_WAIT, poll_seconds=hookargs.poll_seconds(retire.DEFAULT_WAIT.poll_seconds))
     clients = tenant_status.Clients.from_environment()
     databases = tenant_status.read_databases(clients, namespace, values["shared_namespace"], values["retain_previous"])
     doomed = [role for role in databases.roles if role.action == retire.RETIRE]

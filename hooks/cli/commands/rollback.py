@@ -3,12 +3,12 @@ import datetime
 import sys
 
 from hooks import naming
-from hooks.run import deploy
-from hooks.config import envfile
-from hooks.ops import rollback
-from hooks.tenant import status as tenant_status
 from hooks.cli import options
 from hooks.cli.commands.deploy import cli_exit_code
+from hooks.config import envfile
+from hooks.ops import rollback
+from hooks.run import deploy
+from hooks.tenant import status as tenant_status
 
 EPILOG = """\
 Redeploys NAMESPACE with db_timestamp=<previous timestamp> (stacker/tenant.yaml, the

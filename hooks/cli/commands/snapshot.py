@@ -1,17 +1,14 @@
 """`tenantstack snapshot NAMESPACE [--timeout SECONDS]`: snapshot the active database, print its timestamp."""
 import datetime
-import os
 
 from hooks import aws, naming
-from hooks.ops import capture
+from hooks.aws.wait import Wait
+from hooks.cli import options, output
 from hooks.config import hookargs
-from hooks.steps import retire
-from hooks.cli import options
-from hooks.cli import output
 from hooks.errors import BadInput
+from hooks.ops import capture
 
 DEFAULT_TIMEOUT = 3600
-DEFAULT_POLL_SECONDS = 15
 
 EPILOG = """\
 Takes the manual snapshot <namespace>-<now> (now in UTC, e.g. xy-0146-dev-20261115t120000z)
@@ -45,13 +42,10 @@ def register(commands):
 
 def run(args):
     namespace = naming.parse_namespace(args.namespace).name
-    timeout = hookargs.seconds(args.timeout, exclusive=True)
+    timeout = hookargs.number_of_seconds(args.timeout, exclusive=True)
     if timeout is None:
         raise BadInput("--timeout %r is invalid: expected a number of seconds > 0" % args.timeout)
-    wait = retire.Wait(
-        poll_seconds=hookargs.poll_seconds("snapshot", None, DEFAULT_POLL_SECONDS, os.environ),
-        budget_seconds=timeout,
-    )
+    wait = Wait(poll_seconds=hookargs.poll_seconds(), budget_seconds=timeout)
     rds = aws.client("rds")
     now = datetime.datetime.now(datetime.timezone.utc)
     timestamp, snapshot = capture.start_snapshot(aws.client("ssm"), rds, namespace, now)

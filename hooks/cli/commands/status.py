@@ -2,13 +2,12 @@
 import datetime
 
 from hooks import naming
+from hooks.cli import options, output
+from hooks.cli.commands import history
 from hooks.config import envfile
+from hooks.errors import BadInput
 from hooks.lock import deploy_lock
 from hooks.tenant import status as tenant_status
-from hooks.cli.commands import history
-from hooks.cli import options
-from hooks.cli import output
-from hooks.errors import BadInput
 
 EPILOG = """\
 Per tenant: the active timestamp; every database with its role (active, in flight,

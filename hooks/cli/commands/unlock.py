@@ -1,7 +1,7 @@
 """`tenantstack unlock NAMESPACE --holder ID`: clear a deploy lock left by a dead deploy."""
 from hooks import aws
-from hooks.lock import deploy_lock
 from hooks.cli import options
+from hooks.lock import deploy_lock
 
 EPILOG = """\
 Use it only when you know the holder is dead: a deploy takes over a stale lock by

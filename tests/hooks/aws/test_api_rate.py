@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from hooks.aws import api_rate
+from hooks.aws import api_rate, drills
 from hooks.aws import clients as aws_clients
 from tests.e2e.stacker_cli import REPO
 
@@ -234,7 +234,7 @@ def test_the_hooks_sessions_count_every_attempt_retries_and_drills_included(aws,
     for key, value in aws.env.items():
         if key.startswith("AWS_"):
             monkeypatch.setenv(key, value)
-    monkeypatch.setenv(aws_clients.THROTTLE_VARIABLE, "ssm.DescribeParameters*2")
+    monkeypatch.setenv(drills.THROTTLE_VARIABLE, "ssm.DescribeParameters*2")
     aws_clients.session()  # this thread's session may well exist before the ceiling does
     taken, acquire = [], api_rate.TokenBucket.acquire
     monkeypatch.setattr(api_rate.TokenBucket, "acquire", lambda bucket: taken.append(bucket.rate) or acquire(bucket))
@@ -264,6 +264,7 @@ def test_a_stacker_child_takes_its_rate_from_the_parent(aws, tmp_path):
     config.write_text(textwrap.dedent("""\
         namespace: ratetest
         stacker_bucket: ""
+        sys_path: %s
         pre_build:
           - path: tests.hooks.aws.test_api_rate.make_calls
             required: true
@@ -271,7 +272,7 @@ def test_a_stacker_child_takes_its_rate_from_the_parent(aws, tmp_path):
               count: %d
               report: %s
         stacks: []
-        """ % (CHILD_CALLS, report)))
+        """ % (REPO, CHILD_CALLS, report)))
     env_file = tmp_path / "probe.env"
     env_file.write_text("namespace: ratetest\n")
     outcome = tmp_path / "outcome.json"

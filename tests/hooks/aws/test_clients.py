@@ -1,45 +1,10 @@
 import threading
 
 import pytest
-
 from botocore.exceptions import ClientError
 
 from hooks.aws import clients as aws_module
-
-
-@pytest.mark.parametrize(
-    "raw, expected",
-    [
-        pytest.param("", set(), id="unset"),
-        pytest.param("ssm.PutParameter", {("ssm", "PutParameter", None)}, id="operation"),
-        pytest.param(
-            "ssm.PutParameter@/xy-0146-qa/db/active, rds.DeleteDBInstance",
-            {("ssm", "PutParameter", "/xy-0146-qa/db/active"), ("rds", "DeleteDBInstance", None)},
-            id="filtered-and-plain",
-        ),
-    ],
-)
-def test_injected_faults_parse(raw, expected):
-    assert aws_module.injected_faults({aws_module.FAULTS_VARIABLE: raw}) == expected
-
-
-def test_injected_faults_refuse_a_malformed_entry():
-    with pytest.raises(ValueError, match="'PutParameter' is not service.Operation"):
-        aws_module.injected_faults({aws_module.FAULTS_VARIABLE: "PutParameter"})
-
-
-def test_injected_fault_fails_only_the_matching_call(aws, monkeypatch):
-    monkeypatch.setenv(aws_module.FAULTS_VARIABLE, "ssm.PutParameter@/xy-0146-qa/db/active")
-    monkeypatch.setenv("AWS_ENDPOINT_URL", aws.url)
-    for key in ("AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(key, aws.env[key])
-    ssm = aws_module.client("ssm")
-    ssm.put_parameter(Name="/xy-0146-qa/db/other", Value="x", Type="String")
-    with pytest.raises(ClientError) as raised:
-        ssm.put_parameter(Name="/xy-0146-qa/db/active", Value="x", Type="String")
-    assert aws_module.error_code(raised.value) == "InjectedFault"
-    assert aws.client("ssm").describe_parameters()["Parameters"][0]["Name"] == "/xy-0146-qa/db/other"
-
+from hooks.aws import drills
 
 # --- one boto3 session per thread and AWS environment ----------------------------------------
 
@@ -100,10 +65,24 @@ def test_each_thread_has_a_session_of_its_own(aws_environment):
 
 
 def test_the_drills_stay_per_client_with_a_shared_session(aws_environment, monkeypatch):
-    monkeypatch.setenv(aws_module.THROTTLE_VARIABLE, "ssm.DescribeParameters*1")
+    monkeypatch.setenv(drills.THROTTLE_VARIABLE, "ssm.DescribeParameters*1")
     first, second = aws_module.client("ssm"), aws_module.client("ssm")
     assert first.describe_parameters()["ResponseMetadata"]["RetryAttempts"] == 1
     assert second.describe_parameters()["ResponseMetadata"]["RetryAttempts"] == 1  # its own first request
     assert first.describe_parameters()["ResponseMetadata"]["RetryAttempts"] == 0
-    monkeypatch.delenv(aws_module.THROTTLE_VARIABLE)
+    monkeypatch.delenv(drills.THROTTLE_VARIABLE)
     assert aws_module.client("ssm").describe_parameters()["ResponseMetadata"]["RetryAttempts"] == 0
+
+
+def test_or_none_answers_none_only_for_the_named_absence(aws_environment):
+    rds = aws_module.client("rds")
+    assert aws_module.or_none(rds.describe_db_instances, "DBInstanceNotFound", DBInstanceIdentifier="xy-0146-qa-db-x") is None
+    with pytest.raises(ClientError) as raised:  # another code is not an absence: it propagates
+        aws_module.or_none(rds.describe_db_instances, ("DBSnapshotNotFound",), DBInstanceIdentifier="xy-0146-qa-db-x")
+    assert aws_module.error_code(raised.value) == "DBInstanceNotFound"
+
+
+def test_clients_are_made_once_per_service(aws_environment):
+    clients = aws_module.Clients()
+    assert clients("ssm") is clients("ssm")
+    assert clients("ssm") is not clients("rds")

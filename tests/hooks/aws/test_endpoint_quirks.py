@@ -7,6 +7,7 @@ from blueprints.tier import SharedTier
 from hooks.aws import endpoint_quirks
 from hooks.engine import render
 from hooks.engine.render import render_blueprint
+from tests.conftest import REPO_ROOT
 
 VARIABLES = {"Namespace": "xy-0146-qa", "Timestamp": "20260115t103000z", "SourceNamespace": "xy-0146-dev"}
 SERVICE_VARIABLES = {"Namespace": "xy-0146-qa", "Timestamp": "20260115t103000z"}
@@ -81,7 +82,7 @@ def test_switch_on_gives_each_task_definition_a_new_logical_id_and_renames_every
 def test_the_renderer_refuses_to_run_with_the_switch_on(monkeypatch):
     monkeypatch.setenv(endpoint_quirks.SWITCH, endpoint_quirks.SWITCH_VALUE)
     with pytest.raises(render.RenderError, match="templates for review must be what AWS gets"):
-        render.render_all()
+        render.render_all(REPO_ROOT)
 
 
 def test_switch_on_gives_kms_key_tags_the_apis_shape_too_and_changes_nothing_else_in_the_tier(monkeypatch):

@@ -1,6 +1,6 @@
 import pytest
 
-from hooks.config import settings
+from hooks.config import envfile, settings
 
 TENANT = {
     "namespace": "xy-0146-qa",
@@ -145,12 +145,12 @@ def test_shared_problems(changes, problem):
 )
 def test_env_file_format(text, problem):
     with pytest.raises(settings.SettingsError) as raised:
-        settings.parse_env_file(text, "x.env")
+        envfile.parse(text, "x.env")
     assert raised.value.problems[0].startswith(problem)
 
 
 def test_env_file_comments_and_blank_lines():
-    assert settings.parse_env_file("# c\n\nnamespace: xy-0146-qa  \n") == {"namespace": "xy-0146-qa"}
+    assert envfile.parse("# c\n\nnamespace: xy-0146-qa  \n") == {"namespace": "xy-0146-qa"}
 
 
 @pytest.mark.parametrize(

@@ -1,19 +1,15 @@
 import dataclasses
 import datetime
-import logging
 import os
 import socket
 import subprocess
 import threading
-import types
 
 import pytest
 from botocore.stub import Stubber
 
 from hooks import errors, naming
 from hooks.lock import deploy_lock
-from hooks.config import settings
-from hooks.config.hookargs import HookArgumentError
 
 NAMESPACE = "xy-0146-qa"
 PARAMETER = "/xy-0146-qa/deploy/lock"
@@ -453,104 +449,6 @@ def test_lock_of_a_finished_build_is_taken_over(aws, ssm):
         build_id,
         build_id,
     )
-
-
-# --- stacker hooks -----------------------------------------------------------------------
-
-
-@pytest.fixture
-def hook_env(aws, monkeypatch):
-    """The standard AWS environment pointed at the endpoint, as stacker's process has it."""
-    for key in ("AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(key, aws.env[key])
-    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "CODEBUILD_BUILD_ID", "TENANTSTACK_FAIL_CALLS"):
-        monkeypatch.delenv(key, raising=False)
-    environment = settings.parse_env_file(open("environments/xy-0146-qa.env").read())
-    return types.SimpleNamespace(environment=environment), types.SimpleNamespace(region=aws.region)
-
-
-def test_acquire_and_release_hooks(hook_env, ssm):
-    context, provider = hook_env
-    result = deploy_lock.acquire_lock(context, provider)
-    assert result == {"status": "acquired", "holder": deploy_lock.current_holder(), "namespace": NAMESPACE, "detail": "acquired"}
-    stored = deploy_lock.read(ssm, NAMESPACE)
-    assert (stored.holder, stored.pid, stored.ttl_seconds, stored.target_timestamp) == (
-        deploy_lock.current_holder(),
-        os.getpid(),
-        7200,
-        "20261101t090000z",
-    )
-    assert deploy_lock.acquire_lock(context, provider, ttl_seconds="900")["status"] == "re-entered"
-    assert deploy_lock.read(ssm, NAMESPACE).ttl_seconds == 900
-    assert deploy_lock.release_lock(context, provider)["status"] == "released"
-    assert deploy_lock.read(ssm, NAMESPACE) is None
-
-
-def test_acquire_hook_in_codebuild_holds_as_the_build(hook_env, ssm, monkeypatch):
-    monkeypatch.setenv("CODEBUILD_BUILD_ID", BUILD)
-    assert deploy_lock.acquire_lock(*hook_env)["holder"] == BUILD
-    assert deploy_lock.read(ssm, NAMESPACE).build_id == BUILD
-
-
-def test_acquire_hook_refuses_bad_arguments_before_any_change(hook_env, ssm):
-    with pytest.raises(HookArgumentError) as raised:
-        deploy_lock.acquire_lock(*hook_env, ttl_seconds="an hour")
-    assert str(raised.value) == (
-        "hook acquire_lock: argument ttl_seconds 'an hour' is invalid: expected a whole number of seconds "
-        "from 60 to 604800 (default 2 x stable_timeout + 3600)"
-    )
-    with pytest.raises(HookArgumentError, match="unknown argument"):
-        deploy_lock.acquire_lock(*hook_env, timeout=5)
-    with pytest.raises(HookArgumentError, match="unknown argument"):
-        deploy_lock.release_lock(*hook_env, force=True)
-    assert deploy_lock.read(ssm, NAMESPACE) is None
-
-
-def test_acquire_hook_raises_lock_held_for_a_live_holder(hook_env, ssm):
-    deploy_lock.acquire(ssm, NAMESPACE, record(holder="bob@ci-2:77", host="ci-2", acquired=datetime.datetime.now(datetime.timezone.utc)), NOW)
-    with pytest.raises(errors.LockHeld, match="--holder 'bob@ci-2:77'"):
-        deploy_lock.acquire_lock(*hook_env)
-
-
-class Boom(RuntimeError):
-    pass
-
-
-def test_failing_wrapped_hook_releases_the_lock_and_re_raises(hook_env, ssm, caplog):
-    context, provider = hook_env
-    failure = Boom("service never became stable")
-
-    @deploy_lock.releasing_lock_on_failure
-    def wait_stable(context, provider, **kwargs):
-        raise failure
-
-    deploy_lock.acquire_lock(context, provider)
-    with caplog.at_level(logging.WARNING, logger="hooks.lock.deploy_lock"):
-        with pytest.raises(Boom) as raised:
-            wait_stable(context, provider)
-    assert raised.value is failure
-    assert deploy_lock.read(ssm, NAMESPACE) is None
-    assert "wait_stable failed; released the deploy lock of xy-0146-qa" in caplog.text
-
-
-def test_wrapped_hook_that_succeeds_keeps_the_lock(hook_env, ssm):
-    context, provider = hook_env
-    wrapped = deploy_lock.releasing_lock_on_failure(lambda context, provider, **kwargs: {"status": "stable"})
-    deploy_lock.acquire_lock(context, provider)
-    assert wrapped(context, provider) == {"status": "stable"}
-    assert deploy_lock.read(ssm, NAMESPACE).holder == deploy_lock.current_holder()
-
-
-def test_failing_wrapped_hook_leaves_a_lock_it_lost(hook_env, ssm):
-    deploy_lock.acquire(ssm, NAMESPACE, record(holder="bob@ci-2:77", host="ci-2"), NOW)
-
-    @deploy_lock.releasing_lock_on_failure
-    def flip(context, provider, **kwargs):
-        raise deploy_lock.LockLost("lost it")
-
-    with pytest.raises(deploy_lock.LockLost):
-        flip(*hook_env)
-    assert deploy_lock.read(ssm, NAMESPACE).holder == "bob@ci-2:77"
 
 
 # --- AWS: the takeover claim -------------------------------------------------------------

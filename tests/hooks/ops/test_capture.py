@@ -9,21 +9,11 @@ from botocore.stub import Stubber
 
 from hooks.ops import capture
 from hooks.steps import retire
+from tests.fake_clock import Clock
 
 SNAPSHOT = "xy-0146-dev-20261115t120000z"
 
 
-class Clock:
-    """Time that moves only when the waiter sleeps (retire.wait_until sleeps poll_seconds)."""
-
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
 
 
 def stubbed_rds(*statuses):
@@ -49,9 +39,9 @@ def test_progress_on_each_change_and_every_minute():
     lines = []
     wait(rds, 600, lines.append)
     assert lines == [
-        "snapshot %s: creating (0 s of 600 s)" % SNAPSHOT,
-        "snapshot %s: creating (60 s of 600 s)" % SNAPSHOT,
-        "snapshot %s: available (120 s of 600 s)" % SNAPSHOT,
+        "snapshot %s: creating, 0%% done (0 s of 600 s)" % SNAPSHOT,
+        "snapshot %s: creating, 0%% done (60 s of 600 s)" % SNAPSHOT,
+        "snapshot %s is available after 120 s" % SNAPSHOT,
     ]
     stubber.assert_no_pending_responses()
 

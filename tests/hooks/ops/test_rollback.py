@@ -2,11 +2,11 @@
 import pytest
 
 from hooks import naming
-from hooks.ops import rollback
-from hooks.tenant import status as tenant_status
 from hooks.errors import BadInput
-from hooks.tenant.inventory import PointerChange
+from hooks.ops import rollback
 from hooks.ops.rollback import FinalSnapshot
+from hooks.tenant import status as tenant_status
+from hooks.tenant.inventory import PointerChange
 from tests.hooks.tenant.test_inventory import T1, T2, T3, T4, database
 
 QA = "xy-0146-qa"

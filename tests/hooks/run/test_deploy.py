@@ -16,14 +16,13 @@ from botocore.exceptions import ClientError
 
 from hooks import errors, naming
 from hooks.aws import clients as aws_clients
-from hooks.run import child_process
-from hooks.run import deploy
-from hooks.run import recovery as deploy_recovery
-from hooks.lock import deploy_lock
-from hooks.steps import retire
+from hooks.aws import drills
 from hooks.config import settings
-from hooks.run import stacker_child
 from hooks.config.hookargs import HookArgumentError
+from hooks.lock import deploy_lock
+from hooks.run import child_process, deploy, stacker_child
+from hooks.run import recovery as deploy_recovery
+from hooks.steps import retire
 from tests.e2e.stacker_cli import REPO
 from tests.e2e.tenants import TS1, TS2, Tenants, assert_invariants, assert_retired_with_final_snapshot
 
@@ -290,13 +289,13 @@ def test_a_cancelled_child_gets_sigterm_and_one_that_ignores_it_is_killed():
     ],
 )
 def test_throttled_calls_parse(raw, expected):
-    assert aws_clients.throttled_calls({aws_clients.THROTTLE_VARIABLE: raw}) == expected
+    assert drills.throttled_calls({drills.THROTTLE_VARIABLE: raw}) == expected
 
 
 @pytest.mark.parametrize("raw", ["GetParameter", "ssm.GetParameter*x"])
 def test_throttled_calls_refuse_a_malformed_entry(raw):
     with pytest.raises(ValueError) as raised:
-        aws_clients.throttled_calls({aws_clients.THROTTLE_VARIABLE: raw})
+        drills.throttled_calls({drills.THROTTLE_VARIABLE: raw})
     assert str(raised.value) == (
         "TENANTSTACK_THROTTLE_CALLS: %r is not service.Operation[*count] (e.g. ssm.GetParameter*3)" % raw)
 
@@ -307,7 +306,7 @@ def aws_environment(aws, monkeypatch):
     for key, value in aws.env.items():
         if key.startswith(("AWS_", "TENANTSTACK_")):
             monkeypatch.setenv(key, value)
-    for key in ("AWS_PROFILE", "TENANTSTACK_FAIL_CALLS", aws_clients.THROTTLE_VARIABLE, "AWS_RETRY_MODE"):
+    for key in ("AWS_PROFILE", "TENANTSTACK_FAIL_CALLS", drills.THROTTLE_VARIABLE, "AWS_RETRY_MODE"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("TENANTSTACK_POLL_SECONDS", "0")
     return aws
@@ -321,7 +320,7 @@ def aws_environment(aws, monkeypatch):
     ],
 )
 def test_throttled_requests_are_retried_until_they_succeed(aws_environment, monkeypatch, service, operation, call):
-    monkeypatch.setenv(aws_clients.THROTTLE_VARIABLE, "%s.%s*2" % (service, operation))
+    monkeypatch.setenv(drills.THROTTLE_VARIABLE, "%s.%s*2" % (service, operation))
     client = aws_clients.client(service)
     answers = []
     client.meta.events.register("needs-retry", lambda response=None, **kwargs: answers.append(
@@ -406,7 +405,7 @@ def test_a_run_killed_after_its_database_is_cleaned_up_in_process(live, monkeypa
     before = live.state(QA)
     # The kill must land before the flip: the stable gate's first ECS reads are throttled,
     # so the run waits there (adaptive retries) while the kill arrives, however fast the rest is.
-    monkeypatch.setenv(aws_clients.THROTTLE_VARIABLE, "ecs.DescribeServices*4")
+    monkeypatch.setenv(drills.THROTTLE_VARIABLE, "ecs.DescribeServices*4")
     cancel = deploy.Cancel()
     output = KillAt("db: complete", cancel)
     result = deploy.deploy(QA_ENV, {"db_timestamp": TS2}, output=output, cancel=cancel)

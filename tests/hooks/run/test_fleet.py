@@ -16,11 +16,10 @@ import pytest
 
 from hooks import cli, errors
 from hooks.aws import api_rate
-from hooks.run import deploy
-from hooks.run import fleet
+from hooks.cli import output
 from hooks.cli import progress as fleet_progress
 from hooks.cli.commands import deploy as deploy_command
-from hooks.cli import output
+from hooks.run import deploy, fleet
 
 TS = "20261101t090000z"
 NOW = datetime.datetime(2026, 11, 30, 1, 2, 3, tzinfo=datetime.timezone.utc)
@@ -126,7 +125,8 @@ class StandIn:
         self.rates = set()  # (the child's share it was given, the ceiling in force in this process)
         self.guard = threading.Lock()
 
-    def __call__(self, env_file, overrides=None, stacker_args=(), output=None, cancel=None, max_api_rate=None):
+    def __call__(self, env_file, overrides=None, stacker_args=(), output=None, cancel=None, max_api_rate=None,
+                 project_root=None):
         namespace = Path(env_file).stem
         with self.guard:
             self.calls.append(namespace)

@@ -1,11 +1,11 @@
 import datetime
 
 import pytest
+from seed import create_dev_database
 
 from hooks import naming
-from hooks.steps import pointer
 from hooks.errors import DeployFailed
-from seed import create_dev_database
+from hooks.steps import pointer
 
 NS, OLD, NEW = "xy-0146-qa", "20261101t090000z", "20261115t120000z"
 NOW = datetime.datetime(2026, 11, 29, 16, 0, 0, tzinfo=datetime.timezone.utc)

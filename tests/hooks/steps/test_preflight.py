@@ -2,9 +2,9 @@ import types
 
 import pytest
 
-from hooks.steps import preflight
-from hooks.config import settings
+from hooks.config import envfile, settings
 from hooks.config.hookargs import HookArgumentError
+from hooks.steps import preflight
 
 
 def context_with(**environment):
@@ -12,12 +12,12 @@ def context_with(**environment):
 
 
 def test_valid_environment_passes():
-    env = settings.parse_env_file(open("environments/xy-0146-qa.env").read())
+    env = envfile.parse(open("environments/xy-0146-qa.env").read())
     assert preflight.check_environment(context_with(**env)) == {"status": "valid", "namespace": "xy-0146-qa"}
 
 
 def test_invalid_environment_raises_with_every_problem():
-    env = settings.parse_env_file(open("environments/xy-0146-qa.env").read())
+    env = envfile.parse(open("environments/xy-0146-qa.env").read())
     env.update(db_timestamp="nope", listener_priority="0")
     with pytest.raises(settings.SettingsError) as raised:
         preflight.check_environment(context_with(**env))

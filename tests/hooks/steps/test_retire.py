@@ -9,12 +9,14 @@ import pytest
 from botocore.exceptions import ClientError
 
 from hooks import naming
-from hooks.config import hookargs
+from hooks.aws import clients as aws_clients
+from hooks.aws.wait import Wait
+from hooks.config import envfile
+from hooks.errors import HookArgumentError, RetirementFailed
 from hooks.lock import deploy_lock
 from hooks.lock import rules as lock_rules
 from hooks.steps import retire
-from hooks.config import settings
-from hooks.steps.retire import KEEP, RETIRE, Decision, RetirementFailed, Wait
+from hooks.steps.retire import KEEP, RETIRE, Decision
 from tests.hooks.tenant.test_inventory import (  # noqa: F401  (aws: the caching fixture)
     CLUSTER,
     NS,
@@ -141,25 +143,6 @@ def test_plan_retirement(case, expected):
 def test_plan_refuses_a_bad_retain_previous(bad):
     with pytest.raises(ValueError, match=r"retain_previous %s is invalid: expected a whole number >= 0" % repr(bad)):
         plan([T5], retain_previous=bad)
-
-
-def test_wait_until_gives_up_after_its_budget():
-    now, checks = [0], []
-
-    def sleep(seconds):
-        now[0] += seconds
-
-    with pytest.raises(retire.StepFailed, match="the thing: still not done after 10 s"):
-        retire.wait_until(lambda: checks.append(now[0]), "the thing", Wait(5, 10), clock=lambda: now[0], sleep=sleep)
-    assert checks == [0, 5, 10]
-
-
-def test_wait_until_returns_what_the_check_found():
-    answers = iter([None, "", "ready"])
-    assert retire.wait_until(lambda: next(answers), "the thing", Wait(0, 60)) == "ready"
-
-
-# --- retiring one database ---------------------------------------------------------------
 
 
 def instance_exists(aws, namespace, timestamp):
@@ -477,7 +460,7 @@ ENV_FILE = Path(__file__).resolve().parents[3] / "environments" / ("%s.env" % NS
 
 def hook_context(**overrides):
     """What stacker hands a hook: the env file's values plus `-e` overrides."""
-    return types.SimpleNamespace(environment=dict(settings.parse_env_file(ENV_FILE.read_text()), **overrides))
+    return types.SimpleNamespace(environment=dict(envfile.parse(ENV_FILE.read_text()), **overrides))
 
 
 @pytest.mark.parametrize(
@@ -508,8 +491,8 @@ def test_hook_refuses_bad_arguments_before_any_aws_call(monkeypatch, arguments, 
         made.append(service)
         raise ValueError("offline in this test")
 
-    monkeypatch.setattr(retire.aws, "client", offline)
-    with pytest.raises(hookargs.HookArgumentError) as refused:
+    monkeypatch.setattr(aws_clients, "client", offline)
+    with pytest.raises(HookArgumentError) as refused:
         retire.retire_old_databases(hook_context(), types.SimpleNamespace(region="us-east-1"), **arguments)
     assert str(refused.value) == message
     # The only client made is the lock's release after the failure (deploy_lock.releasing_lock_on_failure).

@@ -1,11 +1,11 @@
 import types
 
 import pytest
-
-from hooks.config import settings
-from hooks.steps import source_snapshot
-from hooks.errors import BadInput
 from seed import create_dev_database, snapshot_database
+
+from hooks.config import envfile
+from hooks.errors import BadInput
+from hooks.steps import source_snapshot
 from tests.conftest import REPO_ROOT
 from tests.hooks.tenant.test_inventory import Clients, create_database
 
@@ -76,7 +76,7 @@ def endpoint_hook(aws, monkeypatch):
         monkeypatch.setenv(key, aws.env[key])
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     text = (REPO_ROOT / "environments" / "xy-0146-qa.env").read_text()
-    context = types.SimpleNamespace(environment=dict(settings.parse_env_file(text), db_timestamp=TS))
+    context = types.SimpleNamespace(environment=dict(envfile.parse(text), db_timestamp=TS))
     return Clients(aws), context, types.SimpleNamespace(region=aws.region)
 
 

@@ -9,11 +9,12 @@ from botocore.stub import Stubber
 
 from blueprints import service as service_blueprint
 from hooks import errors
+from hooks.aws import clients as aws_clients
 from hooks.aws import endpoint_quirks
+from hooks.config import envfile, hookargs
+from hooks.errors import HookArgumentError
 from hooks.lock import deploy_lock
-from hooks.config import settings
 from hooks.steps import stable
-from hooks.config.hookargs import HookArgumentError
 
 CLUSTER, SERVICE = "common-nonprod", "xy-0146-qa"
 ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/xy-0146-qa:%d"
@@ -294,7 +295,7 @@ def test_circuit_breaker_rollback_fails_after_the_rollout_started():
     )
     assert "circuit breaker rolled back" in str(raised.value)
     assert fake.sleeps == [15]
-    assert len(lines) == 1 and lines[0].startswith("xy-0146-qa: waiting 0 s of 1800 s: 0 of 2 tasks running")
+    assert len(lines) == 1 and lines[0].startswith("xy-0146-qa: waiting: 0 of 2 tasks running")
     stubber.assert_no_pending_responses()
 
 
@@ -310,10 +311,10 @@ def test_in_progress_then_completed_over_several_polls():
     assert (seen.state, seen.waited_seconds) == ("stable", 45)
     assert fake.sleeps == [15, 15, 15]
     assert lines == [
-        "xy-0146-qa: waiting 0 s of 1800 s: 0 of 2 tasks running on xy-0146-qa:7 (rollout IN_PROGRESS); "
-        "1 other deployment(s) still draining (xy-0146-qa:6: 2 running)",
-        "xy-0146-qa: waiting 30 s of 1800 s: 2 of 2 tasks running on xy-0146-qa:7 (rollout IN_PROGRESS); "
-        "1 other deployment(s) still draining (xy-0146-qa:6: 1 running)",
+        "xy-0146-qa: waiting: 0 of 2 tasks running on xy-0146-qa:7 (rollout IN_PROGRESS); "
+        "1 other deployment(s) still draining (xy-0146-qa:6: 2 running) (0 s of 1800 s)",
+        "xy-0146-qa: waiting: 2 of 2 tasks running on xy-0146-qa:7 (rollout IN_PROGRESS); "
+        "1 other deployment(s) still draining (xy-0146-qa:6: 1 running) (30 s of 1800 s)",
         "xy-0146-qa: stable after 45 s: 2 of 2 tasks running on xy-0146-qa:7 (rollout COMPLETED)",
     ]
     stubber.assert_no_pending_responses()
@@ -337,8 +338,8 @@ def test_timeout_reports_every_minute_polls_at_the_deadline_and_explains():
     assert raised.value.timed_out is True
     assert fake.sleeps == [15, 15, 15, 15, 15, 15, 10]
     assert lines == [
-        "xy-0146-qa: waiting 0 s of 100 s: 1 of 2 tasks running on xy-0146-qa:7 (rollout IN_PROGRESS)",
-        "xy-0146-qa: waiting 60 s of 100 s: 1 of 2 tasks running on xy-0146-qa:7 (rollout IN_PROGRESS)",
+        "xy-0146-qa: waiting: 1 of 2 tasks running on xy-0146-qa:7 (rollout IN_PROGRESS) (0 s of 100 s)",
+        "xy-0146-qa: waiting: 1 of 2 tasks running on xy-0146-qa:7 (rollout IN_PROGRESS) (60 s of 100 s)",
     ]
     stubber.assert_no_pending_responses()
 
@@ -492,7 +493,7 @@ def test_expected_task_definition_without_the_output(aws):
 
 def context():
     with open("environments/xy-0146-qa.env") as handle:
-        environment = settings.parse_env_file(handle.read())
+        environment = envfile.parse(handle.read())
     return types.SimpleNamespace(environment=environment, hook_data={})
 
 
@@ -516,7 +517,7 @@ def hook_env(aws, monkeypatch):
         monkeypatch.setenv(key, aws.env[key])
     for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "TENANTSTACK_FAIL_CALLS"):
         monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv(stable.POLL_VARIABLE, "0.05")
+    monkeypatch.setenv(hookargs.POLL_VARIABLE, "0.05")
     monkeypatch.setenv(endpoint_quirks.SWITCH, endpoint_quirks.SWITCH_VALUE)
     return monkeypatch
 
@@ -592,7 +593,7 @@ def test_hook_failed_revert_is_logged_and_the_gate_error_raised(aws, monkeypatch
     )
     ssm = aws.client("ssm")
     monkeypatch.setattr(
-        stable.aws, "client", lambda name, region=None: {"ecs": ecs, "cloudformation": cfn, "ssm": ssm}[name]
+        aws_clients, "client", lambda name, region=None: {"ecs": ecs, "cloudformation": cfn, "ssm": ssm}[name]
     )
     monkeypatch.delenv(endpoint_quirks.SWITCH, raising=False)
     with pytest.raises(stable.ServiceNotStable, match="the rollout of xy-0146-qa:7 FAILED"):
@@ -632,35 +633,7 @@ def test_hook_failed_revert_is_logged_and_the_gate_error_raised(aws, monkeypatch
         ),
     ],
 )
-def test_hook_arguments_are_checked_before_anything_else(arguments, message, monkeypatch):
-    monkeypatch.delenv(stable.POLL_VARIABLE, raising=False)
-    with pytest.raises(HookArgumentError) as raised:
-        stable.wait_for_service.__wrapped__(None, None, **arguments)  # no context, provider or AWS needed
+def test_hook_arguments_are_checked_before_anything_else(arguments, message):
+    with pytest.raises(HookArgumentError) as raised:  # what the wiring checks first, before settings or AWS
+        hookargs.check("wait_for_service", arguments, stable.wait_for_service.declared_arguments, environ={})
     assert str(raised.value) == message
-
-
-@pytest.mark.parametrize(
-    "argument, environ, expected",
-    [
-        pytest.param(None, {}, 15, id="default"),
-        pytest.param("30", {}, 30, id="argument"),
-        pytest.param(30, {"TENANTSTACK_POLL_SECONDS": "0"}, 0, id="environment-overrides"),
-        pytest.param(None, {"TENANTSTACK_POLL_SECONDS": "0.5"}, 0.5, id="environment-fraction"),
-    ],
-)
-def test_poll_interval(argument, environ, expected):
-    assert stable.poll_interval(argument, environ) == expected
-
-
-def test_poll_interval_refuses_a_bad_environment_value():
-    with pytest.raises(errors.BadInput) as raised:
-        stable.poll_interval(None, {"TENANTSTACK_POLL_SECONDS": "fast"})
-    assert str(raised.value) == (
-        "environment variable TENANTSTACK_POLL_SECONDS 'fast' is invalid: expected a number of seconds >= 0"
-    )
-
-
-def test_the_previous_task_definition_comes_from_the_lock_record(aws):
-    assert stable.recorded_task_definition(aws.client("ssm"), "xy-0146-qa") is None
-    recorded(aws, OLD)
-    assert stable.recorded_task_definition(aws.client("ssm"), "xy-0146-qa") == OLD

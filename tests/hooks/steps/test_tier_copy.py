@@ -4,13 +4,14 @@ import json
 import boto3
 import pytest
 from botocore.stub import Stubber
+from seed import create_dev_database, snapshot_database
 
 from hooks import naming
-from hooks.steps import retire
-from hooks.steps import tier_copy
-from hooks.errors import BadInput
-from hooks.steps.tier_copy import COPY, REUSE, SKIP, USE_SOURCE, WAIT, CopyFailed
-from seed import create_dev_database, snapshot_database
+from hooks.aws.wait import Wait
+from hooks.errors import BadInput, CopyFailed
+from hooks.steps import retire, tier_copy
+from hooks.steps.tier_copy import COPY, REUSE, SKIP, USE_SOURCE, WAIT
+from tests.fake_clock import Clock
 from tests.hooks.tenant.test_inventory import Clients, aws_tags, create_database
 
 NS, SOURCE, TS = "xy-0146-qa", "xy-0146-dev", "20261101t090000z"
@@ -146,7 +147,7 @@ def dev_snapshot(aws, kms_key_id=None):
 def ensure(aws, namespace=NS, **timing):
     return tier_copy.ensure_restore_snapshot(
         aws.client("rds"), aws.client("cloudformation"), namespace, SOURCE, "common-nonprod", TS,
-        poll_seconds=0, wait_seconds=0, **timing
+        Wait(0, 0), **timing
     )
 
 
@@ -171,7 +172,7 @@ def test_a_namespace_that_is_its_own_source_restores_its_snapshot_under_the_tier
     assert ensure(aws, namespace=SOURCE) == {"status": USE_SOURCE, "snapshot": SOURCE_ID, "source": SOURCE_ID,
                                              "key": key}
     with pytest.raises(tier_copy.CopyFailed):  # nothing was copied
-        tier_copy.wait_for_snapshot(aws.client("rds"), "xy-0146-dev-20261101t090001z", 0, 0)
+        tier_copy.wait_for_snapshot(aws.client("rds"), "xy-0146-dev-20261101t090001z", Wait(0, 0))
 
 
 def test_nothing_is_copied_when_the_database_exists(aws):
@@ -201,26 +202,17 @@ def stubbed_rds(statuses):
     return rds
 
 
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
 
 
 def test_waiting_for_a_copy_logs_progress_until_available(caplog):
     clock = Clock()
     caplog.set_level("INFO", logger="hooks.steps.tier_copy")
-    found = tier_copy.wait_for_snapshot(stubbed_rds(["creating"] * 4 + ["available"]), COPY_ID, 30, 600,
-                                        clock, clock.sleep)
+    found = tier_copy.wait_for_snapshot(stubbed_rds(["creating"] * 4 + ["available"]), COPY_ID, Wait(30, 600),
+                                        clock=clock, sleep=clock.sleep)
     assert found["Status"] == "available"
     assert [r.getMessage() for r in caplog.records] == [
-        "snapshot %s: creating, 40%% done (0 s)" % COPY_ID,
-        "snapshot %s: creating, 40%% done (60 s)" % COPY_ID,
+        "snapshot %s: creating, 40%% done (0 s of 600 s)" % COPY_ID,
+        "snapshot %s: creating, 40%% done (60 s of 600 s)" % COPY_ID,
         "snapshot %s is available after 120 s" % COPY_ID,
     ]  # unchanged progress is logged once a minute, not on every 30 s poll
 
@@ -238,7 +230,7 @@ def test_waiting_for_a_copy_logs_progress_until_available(caplog):
 def test_a_copy_that_fails_or_takes_too_long_stops_the_run(statuses, budget, message):
     clock = Clock()
     with pytest.raises(CopyFailed) as raised:
-        tier_copy.wait_for_snapshot(stubbed_rds(statuses), COPY_ID, 30, budget, clock, clock.sleep)
+        tier_copy.wait_for_snapshot(stubbed_rds(statuses), COPY_ID, Wait(30, budget), clock=clock, sleep=clock.sleep)
     assert str(raised.value) == message
 
 
@@ -247,11 +239,11 @@ def test_only_copies_the_pipeline_made_are_deleted(aws):
     dev_snapshot(aws)
     ensure(aws)
     rds = aws.client("rds")
-    assert tier_copy.delete_copy(rds, SOURCE, TS, 0, 0) is None  # the dev team's snapshot: no CopiedFrom tag
+    assert tier_copy.delete_copy(rds, SOURCE, TS, Wait(0, 0)) is None  # the dev team's snapshot: no CopiedFrom tag
     assert described(aws, SOURCE_ID)["Status"] == "available"
-    assert tier_copy.delete_copy(rds, NS, TS, 0, 0) == COPY_ID
+    assert tier_copy.delete_copy(rds, NS, TS, Wait(0, 0)) == COPY_ID
     assert described(aws, COPY_ID) is None
-    assert tier_copy.delete_copy(rds, NS, TS, 0, 0) is None  # re-run: nothing left
+    assert tier_copy.delete_copy(rds, NS, TS, Wait(0, 0)) is None  # re-run: nothing left
 
 
 def test_retirement_deletes_the_copy_after_the_final_snapshot_and_an_orphan_copy_too(aws):
@@ -269,7 +261,7 @@ def test_retirement_deletes_the_copy_after_the_final_snapshot_and_an_orphan_copy
     result = retire.retire_databases(
         aws.client("ssm"), aws.client("resourcegroupstaggingapi"), rds, aws.client("cloudformation"),
         aws.client("ecs"), NS, "common-nonprod", in_flight=set(), retain_previous=0,
-        wait=retire.Wait(poll_seconds=0, budget_seconds=0),
+        wait=Wait(poll_seconds=0, budget_seconds=0),
     )
     retired = {r["timestamp"]: r for r in result["retired"]}
     assert sorted(retired) == [TS, orphan]

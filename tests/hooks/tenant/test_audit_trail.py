@@ -3,8 +3,8 @@ import datetime
 
 import pytest
 
-from hooks.tenant import audit_trail
 from hooks.steps import pointer
+from hooks.tenant import audit_trail
 from hooks.tenant.inventory import PointerChange
 
 AT = datetime.datetime(2026, 11, 1, 10, 0, 0, tzinfo=datetime.timezone.utc)

@@ -4,14 +4,12 @@ import datetime
 import json
 
 import pytest
-from botocore.exceptions import ClientError
-from botocore.stub import Stubber
 
 from blueprints.service import TenantService
 from hooks import naming
+from hooks.engine.render import render_blueprint
 from hooks.tenant import inventory
 from hooks.tenant.inventory import Database, PointerChange
-from hooks.engine.render import render_blueprint
 
 NS = "xy-0146-qa"
 CLUSTER = naming.cluster_name("common-nonprod")
@@ -303,30 +301,6 @@ def test_a_restore_copy_without_a_database_is_found_and_other_snapshots_are_not(
     found = inventory.discover(*(aws.client(n) for n in ("ssm", "resourcegroupstaggingapi", "rds", "cloudformation")),
                                NS)
     assert [d.timestamp for d in found] == [T1]
-
-
-def test_describe_instance_names_the_instance_and_reports_a_missing_one_as_absent(aws):
-    create_instance(aws.client("rds"), NS, T1)
-    rds = aws.client("rds")
-    calls = count_calls(rds)
-    assert inventory.describe_instance(rds, naming.db_instance_id(NS, T1))["DBInstanceIdentifier"] == (
-        naming.db_instance_id(NS, T1))
-    assert inventory.describe_instance(rds, naming.db_instance_id(NS, T2)) is None
-    assert inventory.describe_instances(rds, [naming.db_instance_id(NS, ts) for ts in (T1, T2)]).keys() == {
-        naming.db_instance_id(NS, T1)}
-    assert calls == [("DescribeDBInstances", {"DBInstanceIdentifier": naming.db_instance_id(NS, ts)})
-                     for ts in (T1, T2, T1, T2)]
-
-
-def test_describe_instance_raises_what_is_not_a_missing_instance(aws):
-    # moto enforces no IAM here: botocore's Stubber gives the AccessDenied a real account would.
-    rds = aws.client("rds")
-    with Stubber(rds) as stubber:
-        stubber.add_client_error("describe_db_instances", "AccessDenied", "not authorized",
-                                 expected_params={"DBInstanceIdentifier": naming.db_instance_id(NS, T1)})
-        with pytest.raises(ClientError) as error:
-            inventory.describe_instance(rds, naming.db_instance_id(NS, T1))
-    assert error.value.response["Error"]["Code"] == "AccessDenied"
 
 
 # --- pointer -------------------------------------------------------------------------------

@@ -2,11 +2,11 @@
 import datetime
 
 import pytest
+from seed import seed_dev_snapshot
 
 from hooks import cli
 from hooks.config import envfile
 from hooks.lock import deploy_lock
-from seed import seed_dev_snapshot
 from tests.e2e.tenants import TS1, TS2, Tenants, assert_invariants
 from tests.hooks.cli.commands.seeded import environments, flip, hold_lock
 

@@ -3,7 +3,8 @@ import pytest
 
 from hooks import cli
 from hooks.aws import endpoint_quirks
-from hooks.engine import render
+from hooks.config import project
+from tests.conftest import REPO_ROOT
 
 
 def files_in(directory):
@@ -21,10 +22,8 @@ def run(capsys, *args):
     return code, captured.out, captured.err
 
 
-def test_render_writes_what_make_templates_writes_then_check_finds_them_fresh(offline, tmp_path, capsys):
-    assert render.main([str(tmp_path / "make-templates")]) == 0  # the Makefile's `python -m hooks.engine.render templates`
-    expected = files_in(tmp_path / "make-templates")
-    capsys.readouterr()
+def test_render_writes_the_committed_templates_then_check_finds_them_fresh(offline, tmp_path, capsys):
+    expected = files_in(REPO_ROOT / "templates")  # what `make templates` wrote and the suite keeps fresh
     out = tmp_path / "templates"
     assert run(capsys, "--out", str(out)) == (0, "rendered %d templates into %s\n" % (len(expected), out), "")
     assert files_in(out) == expected
@@ -59,5 +58,34 @@ def test_render_help_names_the_checkouts_environments(capsys):
         cli.main(["render", "--help"])
     assert exited.value.code == 0
     help_text = capsys.readouterr().out
-    assert "every env file of this checkout (%s/environments)" % render.REPO_ROOT in help_text
+    assert "every env file of the project (<project>/environments)" in help_text
     assert "  tenantstack render --check" in help_text
+
+
+@pytest.mark.parametrize("how", ["cwd", "option", "variable"])
+def test_render_finds_the_project_by_its_rule(offline, tmp_path, capsys, monkeypatch, how):
+    monkeypatch.delenv(project.ROOT_VARIABLE, raising=False)
+    out = tmp_path / "templates"
+    if how == "cwd":
+        monkeypatch.chdir(REPO_ROOT / "environments")  # the nearest directory upward holding stacker/tenant.yaml
+        arguments = []
+    elif how == "option":
+        monkeypatch.chdir(tmp_path)
+        arguments = ["--project-root", str(REPO_ROOT)]
+    else:
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv(project.ROOT_VARIABLE, str(REPO_ROOT))
+        arguments = []
+    assert run(capsys, "--out", str(out), *arguments)[0] == 0
+    assert files_in(out) == files_in(REPO_ROOT / "templates")
+
+
+def test_render_outside_a_project_is_bad_input_naming_the_rule(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv(project.ROOT_VARIABLE, raising=False)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys)
+    assert (code, out) == (2, "")
+    assert err.startswith("tenantstack render: no tenantstack project found: neither %s nor any directory above "
+                          "it holds stacker/tenant.yaml" % tmp_path.resolve())
+    assert "--project-root DIR" in err and "TENANTSTACK_PROJECT_ROOT" in err
+    assert list(tmp_path.iterdir()) == []

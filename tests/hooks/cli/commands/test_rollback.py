@@ -129,7 +129,7 @@ def replaced(cli_aws):
 def restored_as_aws_does(rds, namespace, timestamp):
     """Replace the deployed database by a restore of its source snapshot, as AWS's stack makes it.
 
-    The endpoint's CloudFormation ignores DBSnapshotIdentifier (DESIGN.md, known traps): it
+    The endpoint's CloudFormation ignores DBSnapshotIdentifier (docs/architecture.md, "The local endpoint"): it
     creates the database afresh, with its default engine (MySQL 5.6) and no master user,
     where AWS restores the snapshot: MySQL 8, its master user, its encryption. The database's
     final snapshot, which the rollback's commands restore, must hold what AWS's would (the

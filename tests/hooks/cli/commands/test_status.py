@@ -6,7 +6,7 @@ import re
 import pytest
 
 from hooks import cli, naming
-from tests.hooks.cli.commands.seeded import environments, masked, hold_lock, run_service, tenant
+from tests.hooks.cli.commands.seeded import environments, hold_lock, masked, run_service, tenant
 from tests.hooks.tenant.test_inventory import T1, T2, T3, T4, create_database
 
 QA, PROD = "xy-0146-qa", "xy-0146-prod"
