@@ -17,6 +17,8 @@ TOOLS := .tools
 RUN := .run
 VENV_STAMP := $(VENV)/.installed
 TOOLS_STAMP := $(TOOLS)/.installed
+NODE_DIR := tests/security/node
+NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 PIP_FLAGS := --disable-pip-version-check -q
 SETUP_FILES := $(wildcard setup.py setup.cfg pyproject.toml)
 
@@ -25,11 +27,12 @@ SETUP_FILES := $(wildcard setup.py setup.cfg pyproject.toml)
 VENV_BROKEN := $(shell $(VENV)/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 9))' >/dev/null 2>&1 || echo yes)
 TOOLS_BROKEN := $(shell $(TOOLS)/bin/python -c '' >/dev/null 2>&1 || echo yes)
 
-.PHONY: help setup endpoint-start endpoint-stop test templates goldens demo clean FORCE
+.PHONY: help setup test-setup endpoint-start endpoint-stop test templates goldens demo clean FORCE
 
 help:
 	@echo "tenantstack make targets:"
 	@echo "  setup           create .venv (Python 3.9, stacker + project) and .tools (moto, checkov, parliament)"
+	@echo "  test-setup      setup, plus what only the tests need: the npm IAM evaluator"
 	@echo "                  (Python 3.9 is found by scripts/find-python39; override: make setup PYTHON39=/path)"
 	@echo "  test            run pytest (args: PYTEST_ARGS='-k name -x')"
 	@echo "  gates           run only the security gates (tests/security: cfn-lint, checkov, parliament, isolation, no secret)"
@@ -42,6 +45,9 @@ help:
 	@echo "  clean           remove .venv .tools .run"
 
 setup: $(VENV_STAMP) $(TOOLS_STAMP)
+
+# What only the tests need on top (the deploy buildspec runs `make setup` alone).
+test-setup: setup $(NODE_STAMP)
 
 $(VENV_STAMP): requirements/project.txt $(SETUP_FILES) $(if $(VENV_BROKEN),FORCE)
 	@set -e; \
@@ -67,6 +73,17 @@ $(TOOLS_STAMP): requirements/tools.txt $(if $(TOOLS_BROKEN),FORCE)
 	$(TOOLS)/bin/pip install $(PIP_FLAGS) -r requirements/tools.txt; \
 	touch $@
 
+# The security gates' second IAM evaluator (tests/security/crosscheck.py, docs/security.md):
+# exactly the npm packages its package-lock.json pins (npm ci), test-only, never distributed.
+$(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	@set -e; \
+	if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' >/dev/null 2>&1; then \
+		echo "Node.js 20 or later (node and npm on PATH) is needed for $(NODE_DIR)" >&2; exit 1; \
+	fi; \
+	echo "installing $(NODE_DIR) (npm ci)"; \
+	(cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error); \
+	touch $@
+
 FORCE:
 
 endpoint-start: setup
@@ -79,12 +96,12 @@ endpoint-stop: setup
 # stacker polls stack status every 30 s unless told otherwise (docs/architecture.md, "Traps").
 test demo: export STACKER_STACK_POLL_TIME = 0
 
-test: setup
+test: test-setup
 	scripts/run-tests $(PYTEST_ARGS)
 
 # The security gates alone (they also run in `make test`): docs/security.md.
 .PHONY: gates
-gates: setup
+gates: test-setup
 	STACKER_STACK_POLL_TIME=0 scripts/run-tests tests/security $(PYTEST_ARGS)
 
 templates: setup

@@ -1,7 +1,7 @@
 """Session-wide inputs of the security gates: the deployed-as-if world and the allowlist."""
 import pytest
 
-from tests.security import allowlist
+from tests.security import allowlist, crosscheck
 from tests.security.world import TEMPLATES, World
 
 
@@ -20,3 +20,12 @@ def template_paths():
     paths = sorted(TEMPLATES.rglob("*.json"))
     assert paths, "no rendered templates; run `make templates`"
     return paths
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The IAM evaluator cross-check's coverage and agreement counts (test_crosscheck.py), shown
+    by every run that compared, `make gates` included."""
+    if crosscheck.SUMMARY:
+        terminalreporter.section("IAM evaluators cross-check (tests/security/crosscheck.py)")
+        for line in crosscheck.SUMMARY:
+            terminalreporter.write_line(line)

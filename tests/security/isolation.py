@@ -8,7 +8,8 @@ than the role's own, each of B's resources is asked for with every action IAM de
 for that resource type (parliament's iam_definition.json in the tools venv), together
 with every resource-based policy in the templates (bucket and key policies). A request
 must not be allowed even when every condition key the request leaves open is assumed
-to take the value that allows it (iam_eval.ASSUME_ALLOW).
+to take the value that allows it (iam_eval.ASSUME_ALLOW). The same requests (every_ask)
+are asked of a second, independent evaluator too (crosscheck.py, test_crosscheck.py).
 """
 import functools
 import json
@@ -24,7 +25,7 @@ IAM_DEFINITION_GLOB = ".tools/lib/python3*/site-packages/parliament/iam_definiti
 SECRET_SUFFIX = "AbC123"  # Secrets Manager appends "-" and six random characters
 CONTEXT = {"aws:SecureTransport": "true", "aws:PrincipalAccount": ACCOUNT}
 # Promotion reads one namespace's data in another by design: a deploy of A restores the
-# snapshots <source_namespace(A)>-<timestamp> (the same project's, hooks.snapshots checks).
+# snapshots <source_namespace(A)>-<timestamp> (the same project's, hooks.steps.source_snapshot checks).
 # Only these actions on only those snapshots are exempt; anything else of the source
 # namespace (its databases, final snapshots, parameters ...) stays out of reach.
 PROMOTION_ACTIONS = (
@@ -52,12 +53,18 @@ class Target:
 
 
 @functools.lru_cache(maxsize=None)
-def actions_on(service, resource_type):
-    """Every action of `service` that IAM lets a policy scope to `resource_type`."""
+def iam_definitions():
+    """parliament's iam_definition.json: every service's actions, resource types and condition keys."""
     found = sorted(Path(REPO).glob(IAM_DEFINITION_GLOB))
     if not found:
         raise FileNotFoundError("no %s; run `make setup` (parliament is in the tools venv)" % IAM_DEFINITION_GLOB)
-    definitions = json.loads(found[0].read_text())
+    return json.loads(found[0].read_text())
+
+
+@functools.lru_cache(maxsize=None)
+def actions_on(service, resource_type):
+    """Every action of `service` that IAM lets a policy scope to `resource_type`."""
+    definitions = iam_definitions()
     actions = sorted({  # a prefix can span several definitions (cloudformation: also Cloud Control)
         "%s:%s" % (service, privilege["privilege"])
         for definition in definitions
@@ -151,19 +158,53 @@ def source_namespace(world, namespace):
     return stack.settings["source_namespace"] if stack else None
 
 
-def leaks(role, other_namespace, world, resource_policy_documents):
-    """Every request of `role` on `other_namespace`'s resources that its policies would allow."""
-    found = []
+@dataclass(frozen=True)
+class Ask:
+    """One request of the proof: `role` asks for an action on a resource of tenant `other`."""
+
+    role: Role
+    other: str
+    target: Target
+    request: iam_eval.Request
+    exempt: bool  # a promotion request (PROMOTION_ACTIONS on the role's source snapshots): allowed by design
+
+
+def asks(role, other_namespace, world):
+    """The proof's requests of `role` on `other_namespace`'s resources: every target, every action
+    IAM defines on it, with the context the proof fixes (CONTEXT and the target's own keys)."""
     promotes_from_other = source_namespace(world, role.namespace) == other_namespace
     for target in targets(world, other_namespace):
         for action in actions_on(target.service, target.resource_type):
-            if promotes_from_other and target.promotion_source and action in PROMOTION_ACTIONS:
-                continue
+            exempt = promotes_from_other and target.promotion_source and action in PROMOTION_ACTIONS
             request = iam_eval.Request(action, target.arn, role.arn, dict(CONTEXT, **dict(target.context)))
-            outcome = iam_eval.evaluate(request, role.documents, resource_policy_documents, iam_eval.ASSUME_ALLOW)
-            if outcome == iam_eval.ALLOWED:
-                statements = iam_eval.matching_allows(request, role.documents) or ["a resource policy"]
-                found.append(Leak(role.where, action, target.arn, tuple(statements)))
+            yield Ask(role, other_namespace, target, request, exempt)
+
+
+def every_ask(world):
+    """The proof's whole request set: every role x every tenant other than its own x every target x action."""
+    tenants = tenant_namespaces(world)
+    for role in sorted(roles(world).values(), key=lambda r: r.where):
+        for other in tenants:
+            if other != role.namespace:
+                yield from asks(role, other, world)
+
+
+def leaks(role, other_namespace, world, resource_policy_documents):
+    """Every request of `role` on `other_namespace`'s resources that its policies would allow.
+
+    Raises iam_eval.Unsupported for anything in the role's or the resource policies the
+    evaluator does not implement, even where no request reaches it."""
+    iam_eval.check_supported(role.documents, role.where)
+    iam_eval.check_supported(resource_policy_documents, "a resource policy")
+    found = []
+    for ask in asks(role, other_namespace, world):
+        if ask.exempt:
+            continue
+        request = ask.request
+        outcome = iam_eval.evaluate(request, role.documents, resource_policy_documents, iam_eval.ASSUME_ALLOW)
+        if outcome == iam_eval.ALLOWED:
+            statements = iam_eval.matching_allows(request, role.documents) or ["a resource policy"]
+            found.append(Leak(role.where, request.action, request.resource, tuple(statements)))
     return found
 
 

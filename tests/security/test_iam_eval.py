@@ -177,9 +177,37 @@ def test_an_account_root_deny_covers_the_accounts_roles():
 
 
 def test_an_operator_it_does_not_implement_is_an_error_not_a_pass():
-    policy = [allow("s3:GetObject", "*", {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}})]
-    with pytest.raises(UnsupportedCondition, match="condition operator IpAddress is not implemented"):
+    """More of these, in every mode: tests/security/test_iam_conditions.py."""
+    policy = [allow("s3:GetObject", "*", {"BinaryEquals": {"aws:SourceIp": "MTAuMC4wLjA="}})]
+    with pytest.raises(UnsupportedCondition, match="condition operator BinaryEquals is not implemented"):
         evaluate(Request("s3:GetObject", "arn:aws:s3:::b/x", context={"aws:SourceIp": "10.1.1.1"}), policy)
+
+
+# Issue 17: the set qualifiers with negated operators were evaluated backwards (the
+# negation was applied to the whole set instead of to each request value). IAM
+# ("Single-valued vs. multivalued context keys"): ForAnyValue holds if at least one
+# request value satisfies the operator, ForAllValues if every one does (or there is
+# none); for StringNotEquals a request value satisfies it when it equals NO policy value.
+ISSUE_17 = [
+    pytest.param("ForAnyValue:StringNotEquals", ["a", "x"], ["a"], ALLOWED, id="any-value-not-equals-x-is-outside"),
+    pytest.param("ForAnyValue:StringNotEquals", ["a"], ["a"], IMPLICIT_DENY, id="any-value-not-equals-none-outside"),
+    pytest.param("ForAllValues:StringNotEquals", ["a", "x"], ["a"], IMPLICIT_DENY,
+                 id="all-values-not-equals-a-is-inside"),
+    pytest.param("ForAllValues:StringNotEquals", ["x", "y"], ["a"], ALLOWED, id="all-values-not-equals-all-outside"),
+    pytest.param("ForAnyValue:StringNotLike", ["key1:hr", "key2:audit"], ["key1*"], ALLOWED,
+                 id="any-value-not-like-key2-is-outside"),
+    pytest.param("ForAllValues:ArnNotEquals", ["arn:aws:sns:eu-west-1:1:a", "arn:aws:sns:eu-west-1:1:x"],
+                 ["arn:aws:sns:eu-west-1:1:a"], IMPLICIT_DENY, id="all-values-arn-not-equals-a-is-inside"),
+]
+
+
+@pytest.mark.parametrize("operator, request_values, policy_values, expected", ISSUE_17)
+def test_set_qualifiers_apply_a_negated_operator_to_each_request_value_issue_17(
+        operator, request_values, policy_values, expected):
+    policy = [allow("dynamodb:GetItem", "*", {operator: {"dynamodb:Attributes": policy_values}})]
+    request = Request("dynamodb:GetItem", "t", context={"dynamodb:Attributes": request_values})
+    assert evaluate(request, policy) == expected, "%s %s against request values %s" % (
+        operator, policy_values, request_values)
 
 
 def test_matching_allows_names_the_statements_that_leak():

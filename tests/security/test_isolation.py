@@ -4,13 +4,11 @@ See tests/security/isolation.py for what is asked. Every pair (role's namespace 
 tenant B) with A != B is covered; shared-tier roles are checked against every tenant.
 """
 import fnmatch
-import json
-import shutil
 
 import pytest
 
 from hooks import naming
-from tests.security import iam_eval, isolation
+from tests.security import iam_eval, isolation, widening
 from tests.security.allowlist import judge, report
 from tests.security.world import ACCOUNT, PARTITION, TEMPLATES, World
 
@@ -77,7 +75,7 @@ def needs_of_deploy_role(ns):
         ("secretsmanager:CreateSecret", secret, {}),
         ("secretsmanager:GetSecretValue", secret, {}),
         ("rds:DescribeDBSnapshots", source, {}),
-        # hooks.tier_copy: the source copied under the tier key as <ns>-<ts>, which the database restores.
+        # hooks.steps.tier_copy: the source copied under the tier key as <ns>-<ts>, which the database restores.
         ("rds:CopyDBSnapshot", source, {"aws:RequestTag/Namespace": ns}),
         ("rds:CopyDBSnapshot", copy, {"aws:RequestTag/Namespace": ns}),
         ("rds:AddTagsToResource", copy, {}),
@@ -187,21 +185,24 @@ WIDENINGS = [
 
 @pytest.mark.parametrize("sid, resource, action, leaked", WIDENINGS)
 def test_a_widened_policy_is_a_leak_naming_the_role_and_the_statement(tmp_path, sid, resource, action, leaked):
-    copy = tmp_path / "templates"
-    shutil.copytree(TEMPLATES, copy)
-    path = copy / "xy-0146-qa" / "service.json"
-    template = json.loads(path.read_text())
-    (policy,) = template["Resources"]["TaskRole"]["Properties"]["Policies"]
-    (statement,) = [s for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == sid]
-    statement["Resource"] = [{"Fn::Sub": resource}] if "${" in resource else resource
-    path.write_text(json.dumps(template))
-    world = World(copy)
-    (role,) = [r for r in isolation.roles(world).values() if r.where == "xy-0146-qa/service.json#TaskRole"]
+    world = widening.widened_world(tmp_path, sid, resource)
+    (role,) = [r for r in isolation.roles(world).values() if r.where == widening.TASK_ROLE]
     found = isolation.leaks(role, "ab-0212-qa", world, isolation.resource_policies(world))
     assert any(
         leak.action == action and leak.resource.endswith(leaked) and leak.statements == (sid,) for leak in found
     ), found
     assert str(found[0]).startswith("xy-0146-qa/service.json#TaskRole may ")
+
+
+def test_a_condition_the_evaluator_does_not_implement_fails_the_proof_loudly(tmp_path):
+    """Not a silent pass (nor a silent leak): the proof stops and names the operator."""
+    def give_binary_condition(statement):
+        statement["Condition"] = {"BinaryEquals": {"aws:PrincipalTag/team": "cWE="}}
+
+    world = widening.edited_world(tmp_path, "ReadNamespaceParameters", give_binary_condition)
+    (role,) = [r for r in isolation.roles(world).values() if r.where == widening.TASK_ROLE]
+    with pytest.raises(iam_eval.UnsupportedCondition, match="condition operator BinaryEquals is not implemented"):
+        isolation.leaks(role, "ab-0212-qa", world, isolation.resource_policies(world))
 
 
 def test_the_concrete_world_is_one_account():
