@@ -32,7 +32,7 @@ TOOLS_BROKEN := $(shell $(TOOLS)/bin/python -c '' >/dev/null 2>&1 || echo yes)
 help:
 	@echo "tenantstack make targets:"
 	@echo "  setup           create .venv (Python 3.9, stacker + project) and .tools (moto, checkov, parliament)"
-	@echo "  test-setup      setup, plus what only the tests need: the npm IAM evaluator"
+	@echo "  test-setup      setup, plus what only the tests need: the npm IAM evaluator, Debian nginx/php-fpm/mariadb"
 	@echo "                  (Python 3.9 is found by scripts/find-python39; override: make setup PYTHON39=/path)"
 	@echo "  test            run pytest (args: PYTEST_ARGS='-k name -x')"
 	@echo "  gates           run only the security gates (tests/security: cfn-lint, checkov, parliament, isolation, no secret)"
@@ -83,6 +83,18 @@ $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 	echo "installing $(NODE_DIR) (npm ci)"; \
 	(cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error); \
 	touch $@
+
+# Debian packages tests/app run natively (nginx, php-fpm, php-cli, php-mysql, mariadb-server):
+# scripts/install-system-packages installs what is missing (as root) and starts no service.
+# A package removed since the stamp was made makes the stamp stale.
+SYSTEM_STAMP := $(RUN)/system-packages.installed
+SYSTEM_MISSING := $(shell scripts/install-system-packages --check >/dev/null 2>&1 || echo yes)
+test-setup: $(SYSTEM_STAMP)
+
+$(SYSTEM_STAMP): scripts/install-system-packages $(if $(SYSTEM_MISSING),FORCE)
+	@mkdir -p $(RUN)
+	@scripts/install-system-packages
+	@touch $@
 
 FORCE:
 
