@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 VENV_BIN = Path(sys.executable).parent
 STACKER = str(VENV_BIN / "stacker")
 TENANTSTACK = str(VENV_BIN / "tenantstack")
-TOOLS_PYTHON = REPO_ROOT / ".tools" / "bin" / "python"
+TOOLS_PYTHON = REPO_ROOT / ".venv-cfngin" / "bin" / "python"  # the local endpoint's venv
 CHILD_SITE = REPO_ROOT / "bench" / "child"
 # moto reports exactly this many running tasks per service; generated env files use it.
 ECS_RUNNING = 2

@@ -28,7 +28,7 @@ from hooks.config import envfile
 from hooks.steps import credentials
 
 ENV_FILE = REPO_ROOT / "environments" / "xy-0146-qa.env"
-HOOK_STAGES = ("pre_build", "post_build")
+HOOK_STAGES = ("pre_build", "post_build", "pre_deploy", "post_deploy")  # stacker's names, then CFNgin's
 
 
 def write_bare_config(directory):
@@ -81,9 +81,9 @@ class Overhead:
         snapshot = naming.snapshot_id(self.tenant["source_namespace"], self.tenant["db_timestamp"])
         username = self.endpoint.client("rds").describe_db_snapshots(DBSnapshotIdentifier=snapshot)[
             "DBSnapshots"][0]["MasterUsername"]
-        credentials.ensure_db_secret_exists(
-            self.endpoint.client("secretsmanager"), self.endpoint.client("ssm"), self.tenant["namespace"], username
-        )
+        secrets, ssm = self.endpoint.client("secretsmanager"), self.endpoint.client("ssm")
+        credentials.ensure_db_secret_exists(secrets, ssm, self.tenant["namespace"], username)
+        credentials.ensure_app_secret_exists(secrets, ssm, self.tenant["namespace"])
         seconds, _ = timed(stacker_build, self.endpoint.env, ENV_FILE, self.bare_config)
         self.stacks["bare"] = deployed(self.endpoint, self.tenant["namespace"], self.tenant["db_timestamp"])
         return seconds

@@ -50,7 +50,7 @@ def add_database(rds, namespace, timestamp=TIMESTAMP):
     """The active database (the endpoint also gives it an automated snapshot, as AWS does)."""
     rds.create_db_instance(
         DBInstanceIdentifier=naming.db_instance_id(namespace, timestamp), Engine="mysql", EngineVersion="8.0.39",
-        DBInstanceClass="db.t4g.micro", AllocatedStorage=20, MasterUsername="app",
+        DBInstanceClass="db.t4g.micro", AllocatedStorage=20, MasterUsername="dbadmin",
         MasterUserPassword="benchmark-filler-0", StorageEncrypted=True, Tags=_tags(namespace),
     )
 

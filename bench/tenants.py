@@ -2,11 +2,13 @@
 
 Generated namespaces are `bt-<project>-<environment>` (bt-0001-qa ...), valid by
 hooks/naming's rules; every generated env file is checked by hooks/config/settings before
-use, and its images are the ones environments/xy-0146-qa.env pins.
+use, and its images are the ones environments/xy-0146-qa.env pins (the same digests, in the
+generated project's own repositories when they are ECR images: a tenant runs its project's
+images only, hooks.steps.images).
 """
 from pathlib import Path
 
-from seed import local_certificate, seed_dev_snapshot
+from seed import local_certificate, pinned_images, seed_dev_snapshot, seed_images
 
 from bench.harness import ECS_RUNNING, REPO_ROOT, stacker_build
 from hooks import naming
@@ -43,11 +45,21 @@ def env_file_text(tenant, timestamp=TS1):
         "db_timestamp: %s" % timestamp,
         "hostname: %s" % host,
         "listener_priority: %d" % priority,
-        "nginx_image: %s" % pinned["nginx_image"],
-        "php_image: %s" % pinned["php_image"],
+        "nginx_image: %s" % own_image(pinned["nginx_image"], tenant, naming.NGINX_CONTAINER),
+        "php_image: %s" % own_image(pinned["php_image"], tenant, naming.PHP_CONTAINER),
         "desired_count: %d" % ECS_RUNNING,
     ]
     return "\n".join(lines) + "\n"
+
+
+def own_image(image, tenant, container):
+    """`image` moved to the tenant's project's repository of `container` (same registry and digest) when it
+    is an ECR image pinned by digest; otherwise as it is."""
+    reference = naming.parse_image_reference(image)
+    if reference.ecr_account_region is None or not reference.digest:
+        return image
+    return naming.image_uri(reference.registry, naming.image_repository_name(tenant.project_key, container),
+                            reference.digest)
 
 
 def write_env_files(directory, projects, environments, timestamp=TS1):
@@ -72,7 +84,9 @@ def build_tier(endpoint, tier=TIER):
 
 
 def seed_snapshots(endpoint, env_paths, timestamp=TS1):
-    """The dev snapshot `<source namespace>-<timestamp>` every env file restores from."""
+    """The dev snapshot `<source namespace>-<timestamp>` every env file restores from, and the images
+    every env file pins (as its project's pipeline pushes them)."""
+    seed_images(endpoint.client("ecr"), pinned_images(env_paths))
     rds = endpoint.client("rds")
     sources = sorted({envfile.load(path)["source_namespace"] for path in env_paths})
     for source in sources:

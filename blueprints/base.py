@@ -4,12 +4,13 @@ A variable that breaks its rule raises hooks.errors.BlueprintError (a BadInput: 
 naming the blueprint, the variable, the value and the rule (`fail`, `parse`).
 """
 import copy
+import json
 
 from troposphere import Output, Tags
 
 from hooks import naming
 from hooks.aws import endpoint_quirks
-from hooks.engine.stacker_compat import Blueprint
+from hooks.engine.stacker_compat import Blueprint, parameter_values
 from hooks.errors import BlueprintError  # noqa: F401  (re-exported: blueprints.base.BlueprintError)
 
 NAMESPACE_KINDS = {
@@ -17,6 +18,11 @@ NAMESPACE_KINDS = {
     "shared": naming.parse_shared_namespace,
     "project": naming.parse_project,
 }
+
+
+def minified(rendered):
+    """A template's JSON with no whitespace between tokens, keys sorted (deterministic)."""
+    return json.dumps(json.loads(rendered), separators=(",", ":"), sort_keys=True)
 
 
 def invalid_variable(blueprint, variable, value, rule):
@@ -53,7 +59,9 @@ class TenantstackBlueprint(Blueprint):
     NAMESPACE_KIND = "tenant"
     VARIABLES = {}
 
-    def defined_variables(self):
+    def variable_definitions(self):
+        """VARIABLES plus Namespace (the engine's `defined_variables`, a method in stacker and a
+        property in CFNgin, returns this: hooks/engine/stacker_compat.py)."""
         variables = {
             "Namespace": {
                 "type": str,
@@ -64,7 +72,7 @@ class TenantstackBlueprint(Blueprint):
         return variables
 
     def create_template(self):
-        variables = self.get_variables()
+        variables = self.variable_values()
         self.namespace = self.parse_namespace(variables["Namespace"])
         self.validate(variables)
         # stacker 1.7.2's config `description:` calls a method troposphere 3+ removed,
@@ -78,9 +86,13 @@ class TenantstackBlueprint(Blueprint):
         return naming.tags(self.namespace)
 
     def render_template(self):
-        """stacker's rendering, adapted to the local endpoint's gaps when (only when) its switch is on."""
+        """What the engine sends to CloudFormation: the template minified (templates go inline, where
+        CloudFormation takes at most 51,200 bytes), adapted to the local endpoint's gaps when (only
+        when) its switch is on. Reviewers read the indented rendering (tenantstack render)."""
         version, rendered = super().render_template()
-        return version, endpoint_quirks.adapt(rendered)
+        if endpoint_quirks.enabled():
+            rendered = endpoint_quirks.adapt(rendered, parameters=parameter_values(self))
+        return version, minified(rendered)
 
     def parse_namespace(self, value):
         return self.parse("Namespace", value, NAMESPACE_KINDS[self.NAMESPACE_KIND])

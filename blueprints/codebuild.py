@@ -1,7 +1,8 @@
-"""The CodeBuild projects of a pipeline: one shape for the check build and every deploy build.
+"""The CodeBuild projects of a pipeline: one shape for the check, images and deploy builds.
 
 Each project builds what CodePipeline hands it (source CODEPIPELINE) with a buildspec
-from the repository, runs unprivileged on a curated image, encrypts its output with the
+from the repository, runs on a curated image (unprivileged, but for the images build:
+`docker build` needs the Docker daemon, which only privileged mode starts), encrypts its output with the
 pipeline's key, writes its logs to its own log group (kept `LogRetentionDays`, encrypted
 with the same key), caches pip downloads in the artifact bucket under
 hooks.naming.codebuild_cache_prefix, and runs one build at a time.
@@ -38,7 +39,8 @@ def log_group(logical_id, project_name, retention_days, key_parameter):
 
 
 def project(logical_id, name, description, buildspec, role, log_group_id, settings, environment=()):
-    """A CodeBuild project; `settings`: image, timeout, bucket_parameter, key_parameter."""
+    """A CodeBuild project; `settings`: image, timeout, bucket_parameter, key_parameter, and privileged
+    (default False); `environment`: (name, value) pairs, plain text."""
     return codebuild.Project(
         logical_id,
         Name=name,
@@ -51,7 +53,7 @@ def project(logical_id, name, description, buildspec, role, log_group_id, settin
             ComputeType=COMPUTE_TYPE,
             Image=settings["image"],
             ImagePullCredentialsType="CODEBUILD",
-            PrivilegedMode=False,
+            PrivilegedMode=settings.get("privileged", False),
             EnvironmentVariables=[
                 codebuild.EnvironmentVariable(Name=key, Value=value, Type="PLAINTEXT") for key, value in environment
             ],

@@ -6,8 +6,8 @@ import. Which resources each set reaches, and on which conditions, is deploy_iam
 The module is a table: its lines are alike in shape (`duplicates` lists them) and differ in data.
 """
 from awacs import (
-    cloudformation, codebuild, ec2, ecs, elasticloadbalancing as elb, iam, kms, logs, rds, s3, secretsmanager, ssm,
-    tag,
+    cloudformation, codebuild, ec2, ecr, ecs, elasticloadbalancing as elb, iam, kms, logs, rds, s3, secretsmanager,
+    ssm, tag,
 )
 
 STACK_ACTIONS = [
@@ -74,6 +74,13 @@ PASS_ROLE_ACTIONS = [iam.PassRole]
 BOUNDARY_POLICY_ACTIONS = [
     iam.CreatePolicy, iam.CreatePolicyVersion, iam.DeletePolicy, iam.DeletePolicyVersion, iam.SetDefaultPolicyVersion,
 ]
+# The stable gate's look at the service's tasks and, after a failed rollout, why they stopped.
+TASK_LIST_ACTIONS = [ecs.ListTasks]
+TASK_READ_ACTIONS = [ecs.DescribeTasks]
+SERVICE_LOG_READ_ACTIONS = [logs.GetLogEvents]
+# hooks.steps.images: check that a pinned digest exists, then tag it deployed-<environment>-<digest> (PutImage of
+# the same manifest under a new tag; no layer upload, so no new content can enter the repository).
+IMAGE_ACTIONS = [ecr.BatchGetImage, ecr.DescribeImages, ecr.PutImage]
 LOG_GROUP_ACTIONS = [
     logs.CreateLogGroup, logs.DeleteLogGroup, logs.DeleteRetentionPolicy, logs.ListTagsForResource,
     logs.PutRetentionPolicy, logs.TagResource, logs.UntagResource,
@@ -84,6 +91,6 @@ STATUS_WRITE_ACTIONS = [s3.PutObject]
 UNSCOPED_READS = [
     ec2.DescribeSecurityGroupRules, ec2.DescribeSecurityGroups, ec2.DescribeSubnets, ec2.DescribeVpcs,
     ecs.DescribeTaskDefinition, elb.DescribeListeners, elb.DescribeRules, elb.DescribeTags,
-    elb.DescribeTargetGroupAttributes, elb.DescribeTargetGroups, logs.DescribeLogGroups,
+    elb.DescribeTargetGroupAttributes, elb.DescribeTargetGroups, elb.DescribeTargetHealth, logs.DescribeLogGroups,
     secretsmanager.GetRandomPassword, tag.GetResources,
 ]

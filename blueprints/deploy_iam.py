@@ -9,6 +9,10 @@ Namespace=<namespace> (aws:RequestTag on create, aws:ResourceTag after). Read-on
 beyond it: the tier's stacks (their outputs feed the tenant's parameters), the source
 namespace's snapshots (the data to promote, copied under the tier key as the namespace's
 own snapshots <namespace>-<timestamp>: hooks.steps.tier_copy), the pipeline's source artifact.
+Of its project's image repositories `<project>/*` (shared by the project's namespaces) it
+reads images and adds tags to them (hooks.steps.images: the digests it deploys get
+`deployed-<environment>-<digest>`, which the lifecycle policy never expires); it cannot
+upload a layer, so it cannot bring new content into them.
 
 `Resource: "*"` remains only for actions that have no resource-level scoping (IAM
 accepts only "*" for them): the EC2, ELB and ECS describe calls,
@@ -60,7 +64,7 @@ def deploy_policies(namespace, source_namespace, parameters):
     {part: document} for the parts "stacks" (stacks, ECS service, service roles, log
     groups), "network" (security groups, target group, listener rule; and the build's own
     needs: its logs, artifacts and key) and "data" (parameters, secret, databases,
-    snapshots, keys). Together they exceed
+    snapshots, keys, the project's images; the stable gate's look at tasks and their logs). Together they exceed
     what a role's inline policies may hold (10,240 characters); each fits a managed
     policy (6,144) with room to grow.
     """
@@ -70,7 +74,10 @@ def deploy_policies(namespace, source_namespace, parameters):
         "network": PolicyDocument(
             Version=POLICY_VERSION, Statement=network_statements(ns) + build_statements(ns, parameters)
         ),
-        "data": PolicyDocument(Version=POLICY_VERSION, Statement=data_statements(ns, source, parameters)),
+        "data": PolicyDocument(
+            Version=POLICY_VERSION,
+            Statement=data_statements(ns, source, parameters) + image_statements(ns) + gate_statements(ns),
+        ),
     }
 
 
@@ -245,6 +252,33 @@ def service_statements(ns):
             Sid="ManageNamespaceLogGroups", Effect=Allow, Action=actions.LOG_GROUP_ACTIONS,
             Resource=[arn("logs", naming.log_groups_arn_resource(ns))],
         ),
+    ]
+
+
+def gate_statements(ns):
+    return [
+        # The stable gate: the service's tasks (ListTasks is scoped by cluster; a task by its tags,
+        # which ECS propagates from the service) and, after a failed rollout, what they logged.
+        Statement(
+            Sid="ListTierTasks", Effect=Allow, Action=actions.TASK_LIST_ACTIONS,
+            Resource=[arn("ecs", naming.ecs_container_instances_arn_resource(ns))],
+            Condition=Condition(ArnEquals("ecs:cluster", arn("ecs", naming.ecs_cluster_arn_resource(ns)))),
+        ),
+        Statement(
+            Sid="ReadNamespaceTasks", Effect=Allow, Action=actions.TASK_READ_ACTIONS,
+            Resource=[arn("ecs", naming.ecs_tasks_arn_resource(ns))], Condition=tagged(ns),
+        ),
+        Statement(
+            Sid="ReadServiceLogs", Effect=Allow, Action=actions.SERVICE_LOG_READ_ACTIONS,
+            Resource=[arn("logs", naming.log_group_arn_resource(ns))],
+        ),
+    ]
+
+
+def image_statements(ns):
+    repositories = arn("ecr", naming.image_repositories_arn_resource(ns.project_key))
+    return [
+        Statement(Sid="ProtectProjectImages", Effect=Allow, Action=actions.IMAGE_ACTIONS, Resource=[repositories]),
     ]
 
 

@@ -15,7 +15,7 @@ Every action is an awacs object (awacs.<service>.<Action>) in a module-level con
 a misspelt action fails at import; tests/blueprints/test_iam.py checks the rendered templates for strays. The
 namespace-specific part of every ARN and tag key comes from hooks.naming (hooks/naming/iam.py).
 """
-from awacs import kms, logs, s3, sts
+from awacs import ecr, kms, logs, s3, sts
 from awacs.aws import (
     Action,
     Allow,
@@ -52,6 +52,8 @@ S3_ANY = s3.Action("*")
 ASSUME_ROLE = sts.AssumeRole
 # Write events to a log group's streams: a service's tasks, a build.
 LOG_WRITE_ACTIONS = [logs.CreateLogStream, logs.PutLogEvents]
+# Log in to the account's ECR registry (docker login); the action has no resource-level scoping.
+REGISTRY_AUTH_ACTIONS = [ecr.GetAuthorizationToken]
 
 # Using a key for data (encrypt, decrypt, re-encrypt, data keys) and reading its description.
 KEY_USE_ACTIONS = [kms.Decrypt, kms.DescribeKey, kms.Encrypt, GENERATE_DATA_KEY_ANY, REENCRYPT_ANY]

@@ -1,10 +1,12 @@
-"""IAM policies of a project's pipeline: the pipeline's role, the check build's role, and the
-role EventBridge uses to start the pipeline on a CodeCommit push.
+"""IAM policies of a project's pipeline: the pipeline's role, the check and images builds' roles,
+and the role EventBridge uses to start the pipeline on a CodeCommit push.
 
 None of them reaches a tenant namespace. The pipeline stores and reads its artifacts
 under its own folder of the artifact bucket (hooks.naming.pipeline_folder), starts only
 the project's own builds, reads only its source and notifies only its topic; the check
-build reads the source artifact and writes only its logs and its cache. Every Resource
+build reads the source artifact and writes only its logs and its cache; the images build
+does the same and pushes to the project's two image repositories, nothing else of ECR
+but the registry login (which has no resource-level scoping). Every Resource
 names the project (a bucket folder, a build project, the pipeline) or is a template
 parameter holding a resource the project owns (its key, topic, connection).
 
@@ -12,12 +14,12 @@ The statements every build role has (logs, source artifact, cache, the artifact 
 key) are built here for the check build and the deploy builds (blueprints/deploy_iam.py).
 The roles' trust policy is blueprints.iam.trust_policy.
 """
-from awacs import codebuild, codecommit, codeconnections, codepipeline, codestar_connections, s3, sns
+from awacs import codebuild, codecommit, codeconnections, codepipeline, codestar_connections, ecr, s3, sns
 from awacs.aws import Allow, PolicyDocument
 
 from blueprints.iam import (
-    ARTIFACT_KEY_ACTIONS, LOG_WRITE_ACTIONS, POLICY_VERSION, Statement, arn, bucket_arn, objects_arn, parameter_arn,
-    parameter_text,
+    ANY_RESOURCE, ARTIFACT_KEY_ACTIONS, LOG_WRITE_ACTIONS, POLICY_VERSION, REGISTRY_AUTH_ACTIONS, Statement, arn,
+    bucket_arn, objects_arn, parameter_arn, parameter_text,
 )
 from hooks import naming
 
@@ -33,6 +35,11 @@ PIPELINE_START_ACTIONS = [codepipeline.StartPipelineExecution]
 # What CodeBuild checks of the artifact bucket, and what CodePipeline does.
 BUILD_BUCKET_ACTIONS = [s3.GetBucketAcl, s3.GetBucketLocation]
 PIPELINE_BUCKET_ACTIONS = [s3.GetBucketLocation, s3.GetBucketVersioning]
+# docker push (layers, then the manifest), and reading the pushed image's digest back.
+IMAGE_PUSH_ACTIONS = [
+    ecr.BatchCheckLayerAvailability, ecr.CompleteLayerUpload, ecr.DescribeImages, ecr.InitiateLayerUpload,
+    ecr.PutImage, ecr.UploadLayerPart,
+]
 CODECOMMIT_SOURCE_ACTIONS = [
     codecommit.CancelUploadArchive, codecommit.GetBranch, codecommit.GetCommit, codecommit.GetUploadArchiveStatus,
     codecommit.UploadArchive,
@@ -41,26 +48,31 @@ CODECOMMIT_SOURCE_ACTIONS = [
 
 def check_policy(project, bucket_parameter, key_parameter):
     """The check build: read the source artifact, write its logs and cache."""
-    name = naming.check_project_name(project)
+    statements = project_build_statements(naming.check_project_name(project), project, bucket_parameter, key_parameter)
+    return PolicyDocument(Version=POLICY_VERSION, Statement=statements)
+
+
+def images_policy(project, bucket_parameter, key_parameter):
+    """The images build: what the check build may, and push the project's two images (and read their digests)."""
+    repositories = [arn("ecr", naming.image_repository_arn_resource(project, c)) for c in naming.IMAGE_CONTAINERS]
+    statements = project_build_statements(naming.images_project_name(project), project, bucket_parameter, key_parameter)
     return PolicyDocument(
         Version=POLICY_VERSION,
-        Statement=[
-            write_build_logs(name),
-            read_source_artifact(project, bucket_parameter),
-            use_build_cache(name, bucket_parameter),
-            locate_artifact_bucket(bucket_parameter, BUILD_BUCKET_ACTIONS),
-            use_artifact_key(key_parameter),
+        Statement=statements + [
+            Statement(Sid="AuthorizeRegistry", Effect=Allow, Action=REGISTRY_AUTH_ACTIONS, Resource=ANY_RESOURCE),
+            Statement(Sid="PushProjectImages", Effect=Allow, Action=IMAGE_PUSH_ACTIONS, Resource=repositories),
         ],
     )
 
 
-def pipeline_policy(project, source, bucket_parameter, key_parameter, source_resource):
+def pipeline_policy(project, source, bucket_parameter, key_parameter, source_resource, builds_images=True):
     """The pipeline: its artifacts, its builds, its source, its approval notifications.
 
     source: "codestar-connection" (source_resource: the connection ARN) or "codecommit"
-    (source_resource: the repository name).
+    (source_resource: the repository name); builds_images: the pipeline runs the images build.
     """
-    builds = [naming.check_project_name(project)] + [
+    images = [naming.images_project_name(project)] if builds_images else []
+    builds = [naming.check_project_name(project)] + images + [
         naming.deploy_project_name(naming.parse_project(str(project)).namespace(environment))
         for environment in naming.PIPELINE_ENVIRONMENTS
     ]
@@ -136,6 +148,17 @@ def connection_action(connection_arn):
 
 
 # --- what every build role has -------------------------------------------------------------------
+
+
+def project_build_statements(build_project, project, bucket_parameter, key_parameter):
+    """A project build's (check, images): its logs, the source artifact, its cache, the bucket and key."""
+    return [
+        write_build_logs(build_project),
+        read_source_artifact(project, bucket_parameter),
+        use_build_cache(build_project, bucket_parameter),
+        locate_artifact_bucket(bucket_parameter, BUILD_BUCKET_ACTIONS),
+        use_artifact_key(key_parameter),
+    ]
 
 
 def write_build_logs(build_project):

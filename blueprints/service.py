@@ -1,26 +1,24 @@
 """The ECS service of one tenant namespace: `<namespace>-service`.
 
-nginx in front of php-fpm in one Fargate task, behind the shared tier's HTTPS listener
-(a host-header rule). Each build and each database yields a new, immutable task
-definition revision: images and the database's timestamp and endpoint are all in it.
-A rollout replaces tasks with 100% kept healthy and rolls back on its own when the new
-tasks do not become healthy (deployment circuit breaker); the pipeline's stable gate
-waits for it before the SSM pointer moves.
+nginx in front of php-fpm in one Fargate task (blueprints.containers: migrate, php, nginx),
+behind the shared tier's HTTPS listener (a host-header rule). Each build and each database
+yields a new, immutable task definition revision: images (pinned by digest) and the
+database's timestamp and endpoint are all in it. A rollout replaces tasks with 100% kept
+healthy and rolls back on its own when the new tasks do not become healthy (deployment
+circuit breaker); the pipeline's stable gate waits for the new tasks to be healthy in the
+target group before the SSM pointer moves. The target group checks /healthz, which answers
+200 only when the application can use its database (docs/application.md).
 
-The database password never appears here: the `DatabaseSecretArn` template parameter
-is an SSM parameter type whose default is the namespace's secret-ARN parameter, so
-CloudFormation resolves the ARN at deploy time and ECS injects the password into the
-php container from Secrets Manager. IAM policies live in `blueprints.service_iam`.
-
-The module runs to about 300 lines on purpose: the task definition, its two containers,
-the load balancing and the service are one unit, read top to bottom.
+No password appears here: the `DatabaseSecretArn` and `DatabaseAppSecretArn` template
+parameters are SSM parameter types whose defaults are the namespace's secret-ARN
+parameters, so CloudFormation resolves the ARNs at deploy time and ECS injects the
+credentials from Secrets Manager. IAM policies live in `blueprints.service_iam`.
 """
-from troposphere import GetAtt, Parameter, Ref, Sub, ecs, elasticloadbalancingv2 as elb, iam, logs
+from troposphere import GetAtt, Parameter, Ref, ecs, elasticloadbalancingv2 as elb, iam, logs
 
-from blueprints import service_iam
+from blueprints import containers, service_iam
 from blueprints.base import TenantstackBlueprint
 from blueprints.iam import ECS_TASKS_PRINCIPAL, permissions_boundary_arn, trust_policy
-from blueprints.network import HTTP_PORT
 from hooks import naming
 from hooks.config import settings
 from hooks.engine.stacker_compat import CFNNumber, CFNString, EC2SecurityGroupId, EC2SubnetIdList, EC2VPCId
@@ -32,21 +30,20 @@ TASK_DEFINITION = "TaskDefinition"
 TARGET_GROUP = "TargetGroup"
 LISTENER_RULE = "ListenerRule"
 SERVICE = "Service"
-DATABASE_SECRET_ARN = "DatabaseSecretArn"
+DATABASE_SECRET_ARN, DATABASE_APP_SECRET_ARN = containers.MASTER_SECRET_ARN, containers.APP_SECRET_ARN
 APP_FILES_BUCKET_NAME = "AppFilesBucketName"
+PHP, NGINX, NGINX_PORT = containers.PHP, containers.NGINX, containers.NGINX_PORT
 
 LOG_RETENTION_DAYS = 90
-HEALTH_CHECK_GRACE_SECONDS = 60
 DEREGISTRATION_DELAY = "30"  # seconds; the default 300 slows every rollout
-PHP, PHP_PORT = naming.PHP_CONTAINER, 9000
-NGINX, NGINX_PORT = "nginx", HTTP_PORT
-# Root filesystems are read-only; these paths get a task-local scratch volume each.
-# php-fpm writes sessions and uploads to /tmp; the nginx image keeps its pid in /var/run
-# and its proxy/fastcgi buffers in /var/cache/nginx.
-SCRATCH_PATHS = {
-    PHP: ("/tmp",),
-    NGINX: ("/tmp", "/var/cache/nginx", "/var/run"),
-}
+# The load balancer's verdict (docs/application.md, "How a broken database is caught"): /healthz
+# answers within 4.5 s, so a 5 s timeout; two failures 10 s apart make a target unhealthy, two
+# successes healthy. The grace period covers a task's start: migrate (a few seconds when there is
+# nothing to apply), php-fpm's first health check, nginx.
+HEALTH_CHECK_PATH, HEALTH_CHECK_MATCHER = "/healthz", "200"
+HEALTH_CHECK_INTERVAL, HEALTH_CHECK_TIMEOUT = 10, 5
+HEALTHY_THRESHOLD, UNHEALTHY_THRESHOLD = 2, 2
+HEALTH_CHECK_GRACE_SECONDS = 120
 
 # The env-file rule of hooks.config.settings.image, as a CloudFormation constraint (the env-file
 # check alone also refuses ":latest"); a test keeps the two in step.
@@ -120,7 +117,7 @@ class TenantService(TenantstackBlueprint):
         self.timestamp = self.parse("Timestamp", variables["Timestamp"], naming.parse_timestamp)
 
     def build(self, variables):
-        self.secret_arn_parameter()
+        self.secret_arn_parameters()
         self.log_group()
         self.roles()
         self.task_definition()
@@ -128,15 +125,20 @@ class TenantService(TenantstackBlueprint):
         self.listener_rule()
         self.service()
 
-    def secret_arn_parameter(self):
-        self.template.add_parameter(
-            Parameter(
-                DATABASE_SECRET_ARN,
-                Type="AWS::SSM::Parameter::Value<String>",
-                Default=naming.ssm_secret_arn_parameter(self.namespace),
-                Description="SSM parameter holding the ARN of the namespace's database secret",
+    def secret_arn_parameters(self):
+        for name, default, what in (
+            (DATABASE_SECRET_ARN, naming.ssm_secret_arn_parameter(self.namespace), "master secret (migrations)"),
+            (DATABASE_APP_SECRET_ARN, naming.ssm_app_secret_arn_parameter(self.namespace),
+             "application-user secret (php)"),
+        ):
+            self.template.add_parameter(
+                Parameter(
+                    name,
+                    Type="AWS::SSM::Parameter::Value<String>",
+                    Default=default,
+                    Description="SSM parameter holding the ARN of the namespace's database %s" % what,
+                )
             )
-        )
 
     def log_group(self):
         self.add_resource(
@@ -183,69 +185,15 @@ class TenantService(TenantstackBlueprint):
                 Memory=Ref("TaskMemory"),
                 ExecutionRoleArn=GetAtt(EXECUTION_ROLE, "Arn"),
                 TaskRoleArn=GetAtt(TASK_ROLE, "Arn"),
-                ContainerDefinitions=[self.php_container(), self.nginx_container()],
-                Volumes=[ecs.Volume(Name=name) for name, _ in self.scratch_volumes()],
+                ContainerDefinitions=[
+                    containers.migrate_container(self.namespace, self.timestamp, LOG_GROUP),
+                    containers.php_container(self.namespace, self.timestamp, LOG_GROUP, APP_FILES_BUCKET_NAME),
+                    containers.nginx_container(LOG_GROUP),
+                ],
+                Volumes=[ecs.Volume(Name=name) for name, _ in containers.scratch_volumes()],
             )
         )
         self.output(TASK_DEFINITION, "Arn", Ref(TASK_DEFINITION))
-
-    def php_container(self):
-        environment = {
-            "DB_HOST": Ref("DatabaseEndpointAddress"),
-            "DB_PORT": Ref("DatabaseEndpointPort"),
-            naming.DB_TIMESTAMP_VARIABLE: self.timestamp,
-            "APP_NAMESPACE": self.namespace.name,
-            "APP_FILES_BUCKET": Ref(APP_FILES_BUCKET_NAME),
-            "APP_FILES_PREFIX": naming.s3_prefix(self.namespace),
-        }
-        return self.container(
-            PHP,
-            Image=Ref("PhpImage"),
-            PortMappings=[ecs.PortMapping(ContainerPort=PHP_PORT, Protocol="tcp")],
-            Environment=[ecs.Environment(Name=k, Value=v) for k, v in sorted(environment.items())],
-            Secrets=[
-                ecs.Secret(Name="DB_USERNAME", ValueFrom=Sub("${%s}:username::" % DATABASE_SECRET_ARN)),
-                ecs.Secret(Name="DB_PASSWORD", ValueFrom=Sub("${%s}:password::" % DATABASE_SECRET_ARN)),
-            ],
-        )
-
-    def nginx_container(self):
-        return self.container(
-            NGINX,
-            Image=Ref("NginxImage"),
-            PortMappings=[ecs.PortMapping(ContainerPort=NGINX_PORT, Protocol="tcp")],
-            DependsOn=[ecs.ContainerDependency(ContainerName=PHP, Condition="START")],
-        )
-
-    def container(self, name, **properties):
-        return ecs.ContainerDefinition(
-            Name=name,
-            Essential=True,
-            ReadonlyRootFilesystem=True,
-            MountPoints=[
-                ecs.MountPoint(SourceVolume=volume, ContainerPath=path, ReadOnly=False)
-                for volume, path in self.scratch_volumes(name)
-            ],
-            LogConfiguration=ecs.LogConfiguration(
-                LogDriver="awslogs",
-                Options={
-                    "awslogs-group": Ref(LOG_GROUP),
-                    "awslogs-region": Ref("AWS::Region"),
-                    "awslogs-stream-prefix": name,
-                },
-            ),
-            **properties
-        )
-
-    @staticmethod
-    def scratch_volumes(container=None):
-        """(volume name, container path) pairs, e.g. ("nginx-var-run", "/var/run")."""
-        return [
-            ("%s%s" % (owner, path.replace("/", "-")), path)
-            for owner, paths in sorted(SCRATCH_PATHS.items())
-            if container in (None, owner)
-            for path in paths
-        ]
 
     def target_group(self):
         self.add_resource(
@@ -256,8 +204,12 @@ class TenantService(TenantstackBlueprint):
                 Port=NGINX_PORT,
                 VpcId=Ref("VpcId"),
                 HealthCheckProtocol="HTTP",
-                HealthCheckPath="/",
-                Matcher=elb.Matcher(HttpCode="200-399"),
+                HealthCheckPath=HEALTH_CHECK_PATH,
+                Matcher=elb.Matcher(HttpCode=HEALTH_CHECK_MATCHER),
+                HealthCheckIntervalSeconds=HEALTH_CHECK_INTERVAL,
+                HealthCheckTimeoutSeconds=HEALTH_CHECK_TIMEOUT,
+                HealthyThresholdCount=HEALTHY_THRESHOLD,
+                UnhealthyThresholdCount=UNHEALTHY_THRESHOLD,
                 TargetGroupAttributes=[
                     elb.TargetGroupAttribute(Key="deregistration_delay.timeout_seconds", Value=DEREGISTRATION_DELAY)
                 ],

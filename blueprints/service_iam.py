@@ -5,10 +5,11 @@ s3:prefix condition), so a tenant's tasks can never read another tenant's
 parameters, secret, logs or files. The one deliberate exception is ECR:
 
 - ecr:GetAuthorizationToken has no resource-level scoping; its Resource must be "*".
-- The image pull actions are scoped to this account's repositories in this region:
-  every tenant runs the same application images, so the repositories are not per
-  tenant, and an image reference is a free-form parameter whose repository ARN a
-  template cannot derive.
+- The image pull actions name the namespace's project, not the namespace: its
+  repositories `<project>/*` (hooks.naming.image_repositories_arn_resource) hold the
+  images every namespace of the project runs (dev, qa and prod deploy the same digests),
+  and no other project's. Images from outside ECR (an allowed public registry,
+  hooks.steps.images) need no IAM permission at all.
 
 Both roles carry the namespace's permissions boundary, the managed policy
 `<namespace>-boundary` (`permissions_boundary`): at most what these two policies grant.
@@ -26,18 +27,16 @@ from awacs import ecr, s3, secretsmanager, ssm
 from awacs.aws import Allow, Condition, PolicyDocument, StringLike
 
 from blueprints.iam import (
-    ANY_RESOURCE, LOG_WRITE_ACTIONS, POLICY_VERSION, Statement, arn, bucket_arn, objects_arn, parameter_text,
-    this_account,
+    ANY_RESOURCE, LOG_WRITE_ACTIONS, POLICY_VERSION, REGISTRY_AUTH_ACTIONS, Statement, arn, bucket_arn, objects_arn,
+    parameter_text, this_account,
 )
 from hooks import naming
 
 # Statements exempt from the "Resource names the namespace" rule (see the docstring).
 ECR_EXCEPTION_SIDS = ("AuthorizeRegistry", "PullImages")
-ANY_REPOSITORY = "repository/*"
 # The boundary's stack does not know the tier's bucket: any bucket of this account.
 ANY_BUCKET = "*"
 
-REGISTRY_AUTH_ACTIONS = [ecr.GetAuthorizationToken]
 IMAGE_PULL_ACTIONS = [ecr.BatchCheckLayerAvailability, ecr.BatchGetImage, ecr.GetDownloadUrlForLayer]
 SECRET_READ_ACTIONS = [secretsmanager.GetSecretValue]
 PARAMETER_READ_ACTIONS = [ssm.GetParameter, ssm.GetParameters, ssm.GetParametersByPath]
@@ -70,13 +69,14 @@ def permissions_boundary(namespace):
 
 
 def execution_statements(namespace):
+    project = naming.parse_namespace(str(namespace)).project_key
     return [
         Statement(Sid="AuthorizeRegistry", Effect=Allow, Action=REGISTRY_AUTH_ACTIONS, Resource=ANY_RESOURCE),
         Statement(
             Sid="PullImages",
             Effect=Allow,
             Action=IMAGE_PULL_ACTIONS,
-            Resource=[arn("ecr", ANY_REPOSITORY)],
+            Resource=[arn("ecr", naming.image_repositories_arn_resource(project))],
         ),
         Statement(
             Sid="WriteServiceLogs",
@@ -85,10 +85,12 @@ def execution_statements(namespace):
             Resource=[arn("logs", naming.log_group_arn_resource(namespace))],
         ),
         Statement(
-            Sid="ReadDatabaseSecret",
+            Sid="ReadDatabaseSecrets",
             Effect=Allow,
             Action=SECRET_READ_ACTIONS,
-            Resource=[arn("secretsmanager", naming.db_secret_arn_resource(namespace))],
+            # The application user's secret for php; the master secret for the migrate container.
+            Resource=[arn("secretsmanager", naming.db_app_secret_arn_resource(namespace)),
+                      arn("secretsmanager", naming.db_secret_arn_resource(namespace))],
         ),
     ]
 

@@ -2,7 +2,9 @@
 
 1. start the local AWS endpoint (moto server) on 127.0.0.1, on a free port;
 2. seed the dev team's database and its snapshot xy-0146-dev-<db_timestamp>;
-3. `stacker build` the shared tier common-nonprod, then promote it to xy-0146-qa;
+3. build the shared tier common-nonprod, then promote it to xy-0146-qa, with the engine of
+   this venv (`make demo`: runway's CFNgin, `tenantstack-cfngin build`; `make demo-stacker`:
+   `stacker build`, docs/engines.md);
 4. the dev team takes a newer snapshot; promote that one (`-e db_timestamp=<now>`):
    the old database is retired and leaves a final snapshot;
 5. print what exists after each promotion: stacks, databases, service, SSM values,
@@ -21,15 +23,17 @@ sys.path[:0] = [str(REPO), str(REPO / "scripts")]
 
 import boto3  # noqa: E402
 from local_endpoint import LocalEndpoint, client_env  # noqa: E402
-from seed import local_certificate, seed_dev_snapshot  # noqa: E402
+from seed import local_certificate, pinned_images, seed_dev_snapshot, seed_images  # noqa: E402
 
 from hooks import naming
 from hooks.config import envfile
+from hooks.engine import stacker_compat
 from hooks.tenant import inventory
 
 SHARED_ENV = "environments/common-nonprod.env"
 TENANT_ENV = "environments/xy-0146-qa.env"
-STACKER = str(Path(sys.executable).parent / "stacker")
+ENGINE_CLI = {"stacker": "stacker", "cfngin": "tenantstack-cfngin"}[stacker_compat.ENGINE]
+STACKER = str(Path(sys.executable).parent / ENGINE_CLI)
 TENANTSTACK = str(Path(sys.executable).parent / "tenantstack")
 BUILD_TIMEOUT = 600
 
@@ -40,7 +44,7 @@ def step(message):
 
 def stacker_build(env, env_file, config, *extra):
     command = [STACKER, "build", *extra, env_file, config]
-    print("$ %s" % " ".join(["stacker"] + command[1:]), flush=True)
+    print("$ %s" % " ".join([ENGINE_CLI] + command[1:]), flush=True)
     subprocess.run(command, cwd=str(REPO), env=env, check=True, timeout=BUILD_TIMEOUT)
 
 
@@ -103,7 +107,7 @@ def main():
     with LocalEndpoint(ecs_running=tenant["desired_count"]) as endpoint:
         print("endpoint %s" % endpoint.url)
         env = client_env(endpoint.url)
-        env["STACKER_STACK_POLL_TIME"] = "0"
+        env["STACKER_STACK_POLL_TIME"] = env["CFNGIN_STACK_POLL_TIME"] = "0"
         env["TENANTSTACK_POLL_SECONDS"] = "0"
         session = boto3.session.Session(region_name=env["AWS_DEFAULT_REGION"],
                                         aws_access_key_id="testing", aws_secret_access_key="testing")
@@ -112,6 +116,8 @@ def main():
         step("the dev team snapshots its database: %s" % naming.snapshot_id(
             tenant["source_namespace"], tenant["db_timestamp"]))
         seed_dev_snapshot(session.client("rds"), tenant["source_namespace"], tenant["db_timestamp"])
+        step("the project's pipeline has pushed the images %s pins" % TENANT_ENV)
+        seed_images(session.client("ecr"), pinned_images([TENANT_ENV]))
 
         step("building the shared tier common-nonprod (with a local certificate for its HTTPS listener)")
         certificate = local_certificate(session.client("acm"), "*.apps-nonprod.example.com")

@@ -1,8 +1,8 @@
 """A local AWS API endpoint: the moto server on loopback.
 
-Stdlib only, runs under Python 3.9 (project venv) and 3.11 (tools venv). The server itself
-lives in the tools venv (``.tools/bin/moto_server``), because stacker's pins break
-moto[server] in the project venv.
+Stdlib only, runs under Python 3.9 (the stacker venv) and 3.12 (the supported venv). The
+server itself lives in the supported venv (``.venv-cfngin/bin/moto_server``), because
+stacker's pins break moto[server] in the stacker venv; both engines' runs use it.
 
 As a module (tests, the demo)::
 
@@ -36,7 +36,7 @@ if str(REPO_ROOT) not in sys.path:  # hooks.lock.processes is standard library o
     sys.path.insert(0, str(REPO_ROOT))
 from hooks.lock import processes  # noqa: E402
 
-DEFAULT_MOTO_SERVER = REPO_ROOT / ".tools" / "bin" / "moto_server"
+DEFAULT_MOTO_SERVER = REPO_ROOT / ".venv-cfngin" / "bin" / "moto_server"
 HOST = "127.0.0.1"
 DEFAULT_REGION = "us-east-1"
 QUIRKS_SWITCH = "TENANTSTACK_LOCAL_ENDPOINT"

@@ -1,13 +1,18 @@
-"""Seed data the way the dev team does: a dev database and a timestamped snapshot of it.
+"""Seed data the way the dev team does: a dev database and a timestamped snapshot of it; and the
+images the env files pin, as the pipeline's Images stage pushes them.
 
 Used by the demo and the end-to-end tests against the local endpoint. The dev
 database's own password is random and thrown away: promotion never needs it.
 """
+import hashlib
+import json
 import secrets
 import time
 
 from hooks import naming
+from hooks.config import envfile
 
+MANIFEST_MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
 WAIT_SECONDS = 120
 WAIT_INTERVAL = 0.5
 
@@ -33,7 +38,7 @@ def create_dev_database(rds, namespace, timestamp, engine="mysql", engine_versio
         EngineVersion=engine_version,
         DBInstanceClass="db.t4g.micro",
         AllocatedStorage=20,
-        MasterUsername="app",
+        MasterUsername="dbadmin",
         MasterUserPassword=secrets.token_urlsafe(24),
         StorageEncrypted=True,
         PubliclyAccessible=False,
@@ -91,3 +96,40 @@ def local_certificate(acm, domain):
     with `stacker build -e certificate_arn=...`.
     """
     return acm.request_certificate(DomainName=domain, ValidationMethod="DNS")["CertificateArn"]
+
+
+def seed_images(ecr, images):
+    """The project images `images` (references) name, as the pipeline leaves them: each project's
+    repository (the <project>-images stack's, immutable tags) holding an image under the pinned
+    digest (the local endpoint takes the digest it is given; ECR computes it from the manifest).
+    References to other registries, or by tag, are skipped. Returns the references seeded."""
+    seeded = []
+    for image in images:
+        reference = naming.parse_image_reference(image)
+        if reference.ecr_account_region is None or not reference.digest:
+            continue
+        try:
+            ecr.create_repository(repositoryName=reference.repository, imageTagMutability="IMMUTABLE")
+        except ecr.exceptions.RepositoryAlreadyExistsException:
+            pass
+        hexdigits = reference.digest.split(":", 1)[1]
+        manifest = json.dumps({  # one manifest per digest: the endpoint keeps one image per manifest
+            "schemaVersion": 2, "mediaType": MANIFEST_MEDIA_TYPE,
+            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 2,
+                       "digest": "sha256:%s" % hashlib.sha256(hexdigits.encode()).hexdigest()},
+            "layers": [],
+        })
+        try:
+            ecr.put_image(repositoryName=reference.repository, imageManifest=manifest, imageDigest=reference.digest,
+                          imageManifestMediaType=MANIFEST_MEDIA_TYPE, imageTag="seed-%s" % hexdigits[:12])
+        except ecr.exceptions.ImageAlreadyExistsException:
+            pass
+        seeded.append(image)
+    return seeded
+
+
+def pinned_images(env_paths):
+    """Every image the tenant env files `env_paths` pin."""
+    keys = [naming.image_setting(container) for container in naming.IMAGE_CONTAINERS]
+    values = [envfile.load(path) for path in env_paths]
+    return sorted({tenant[key] for tenant in values for key in keys if key in tenant})

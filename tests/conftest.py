@@ -18,8 +18,15 @@ sys.path.insert(0, str(SCRIPTS))
 
 from local_endpoint import DEFAULT_REGION, LocalEndpoint, client_env  # noqa: E402
 
-# stacker waits 30 s between stack status polls unless told otherwise.
+# stacker and CFNgin wait 30 s between stack status polls unless told otherwise, each
+# through its own variable (CFNgin reads its variable when it is imported).
 os.environ["STACKER_STACK_POLL_TIME"] = "0"
+os.environ["CFNGIN_STACK_POLL_TIME"] = "0"
+
+from tests import engines  # noqa: E402  (imports the engine: after its poll-time variable)
+
+# One log per engine's run (make test runs both, one after the other).
+ENDPOINT_LOG = ENDPOINT_LOG.with_name("test-endpoint-%s.log" % engines.ENGINE)
 # The project (stacker configs) of env files the tests write to temporary directories:
 # this repository. Tests of the project-root rule itself unset it.
 os.environ.setdefault("TENANTSTACK_PROJECT_ROOT", str(REPO_ROOT))
@@ -30,12 +37,17 @@ ECS_RUNNING = 2  # moto reports exactly this many running tasks for every servic
 def pytest_configure(config):
     if not any(line.split(":")[0].strip() == "e2e" for line in config.getini("markers")):
         config.addinivalue_line("markers", "e2e: runs the real stacker CLI against the local AWS endpoint")
-    # boto3 warns on every session that it drops Python 3.9; stacker pins us to 3.9 (known).
+    # boto3 warns on every session that it drops Python 3.9; the stacker venv is 3.9 (known).
     config.addinivalue_line("filterwarnings", "ignore::boto3.exceptions.PythonDeprecationWarning")
 
 
 def pytest_report_header(config):
-    return "local AWS endpoint log: %s" % ENDPOINT_LOG
+    return ["local AWS endpoint log: %s" % ENDPOINT_LOG,
+            "engine: %s (tests/engines.py says which tests run on which engine)" % engines.ENGINE]
+
+
+def pytest_collection_modifyitems(config, items):
+    engines.select(config, items)
 
 
 class Aws:

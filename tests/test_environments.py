@@ -29,6 +29,22 @@ def test_env_file_is_valid_and_named_after_its_namespace(path):
     assert path.name == "%s.env" % values["namespace"]
 
 
+TENANT_FILES = [path for path in ENV_FILES if path.stem not in naming.SHARED_NAMESPACES]
+
+
+@pytest.mark.parametrize("path", TENANT_FILES, ids=[p.name for p in TENANT_FILES])
+def test_tenants_run_their_own_projects_images_pinned_by_digest(path):
+    """No stock image and no tag: what runs is exactly what the project's pipeline built."""
+    values = envfile.load(path)
+    project = naming.parse_namespace(values["namespace"]).project_key
+    for container in ("nginx", "php"):
+        image = values["%s_image" % container]
+        repository, _, digest = image.partition("@sha256:")
+        assert len(digest) == 64, "%s: %s is not pinned by digest" % (path.name, image)
+        assert repository.endswith(".amazonaws.com/%s/%s" % (project, container)), (
+            "%s: %s is not the project's %s repository" % (path.name, image, container))
+
+
 @pytest.mark.parametrize("key", ["listener_priority", "hostname"])
 def test_routing_keys_are_unique_within_each_tier(key):
     seen = collections.defaultdict(list)

@@ -14,12 +14,13 @@ Every entry names the gap it works around. The renderer refuses to run with the 
 import hashlib
 import json
 import os
+import re
 
 SWITCH = "TENANTSTACK_LOCAL_ENDPOINT"
 SWITCH_VALUE = "moto"
 
 
-def _ssm_parameter_tags_as_list(template):
+def _ssm_parameter_tags_as_list(template, parameters=None):
     for resource in template.get("Resources", {}).values():
         tags = resource.get("Properties", {}).get("Tags")
         if resource.get("Type") == "AWS::SSM::Parameter" and isinstance(tags, dict):
@@ -53,21 +54,44 @@ def _rename_logical_id(template, old, new):
             template[section] = walk(template[section])
 
 
-def _task_definitions_created_not_updated(template):
+def _referenced_parameters(node, names):
+    """The names among `names` that `node` refers to: {"Ref": name}, or ${name} in an Fn::Sub string."""
+    found = set()
+    if isinstance(node, dict):
+        if node.get("Ref") in names:
+            found.add(node["Ref"])
+        for key, value in node.items():
+            if key == "Fn::Sub":
+                text = value[0] if isinstance(value, list) and value else value
+                if isinstance(text, str):
+                    found |= {name for name in re.findall(r"\$\{([^}.!]+)[^}]*\}", text) if name in names}
+            found |= _referenced_parameters(value, names)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _referenced_parameters(item, names)
+    return found
+
+
+def _task_definitions_created_not_updated(template, parameters=None):
+    """A digest of each task definition, and of the parameter values it refers to (CPU, memory,
+    images, the database endpoint: what a change of only the env file brings), in its logical id."""
+    parameters = parameters or {}
     for logical_id, resource in list(template.get("Resources", {}).items()):
         if resource.get("Type") == "AWS::ECS::TaskDefinition":
-            digest = hashlib.sha256(json.dumps(resource, sort_keys=True).encode()).hexdigest()[:12]
+            values = {name: parameters.get(name) for name in _referenced_parameters(resource, set(parameters))}
+            content = json.dumps([resource, values], sort_keys=True, default=str)
+            digest = hashlib.sha256(content.encode()).hexdigest()[:12]
             _rename_logical_id(template, logical_id, "%s%s" % (logical_id, digest))
 
 
-def _kms_key_tags_in_api_shape(template):
+def _kms_key_tags_in_api_shape(template, parameters=None):
     for resource in template.get("Resources", {}).values():
         tags = resource.get("Properties", {}).get("Tags")
         if resource.get("Type") == "AWS::KMS::Key" and isinstance(tags, list):
             resource["Properties"]["Tags"] = [dict(t, TagKey=t["Key"], TagValue=t["Value"]) for t in tags]
 
 
-def _db_instances_keep_the_default_parameter_group(template):
+def _db_instances_keep_the_default_parameter_group(template, parameters=None):
     for resource in template.get("Resources", {}).values():
         if resource.get("Type") == "AWS::RDS::DBInstance":
             resource.get("Properties", {}).pop("DBParameterGroupName", None)
@@ -83,9 +107,9 @@ QUIRKS = {
         "moto 5.2's CloudFormation update of an AWS::ECS::TaskDefinition registers a revision "
         "without its containers (the update path skips the PascalCase to camelCase mapping the "
         "create path does) and leaves the service on the old one; locally each task definition's "
-        "logical id carries a digest of its properties, so every change to them (a new database) "
-        "is a create and the service's reference changes with it; a change that arrives only "
-        "through a parameter (a new image) is not covered",
+        "logical id carries a digest of its properties and of the values of the parameters they "
+        "refer to, so every change to either (a new database, a new image, task CPU or memory) is "
+        "a create and the service's reference changes with it",
         _task_definitions_created_not_updated,
     ),
     "kms-key-tags-in-api-shape": (
@@ -121,6 +145,18 @@ BEHAVIOURS = {
         "the service's own taskDefinition in place of the PRIMARY deployment's, and the inventory "
         "counts only the service's own task definition as live"
     ),
+    "elbv2-cloudformation-tags-dropped": (
+        "moto 5.2's CloudFormation creates listener rules and target groups without their Tags (AWS keeps "
+        "the template's Namespace tag and adds aws:cloudformation:stack-name); the routing check then names "
+        "the tenant holding a rule from its target group's name, <stack>-<suffix>, which the endpoint "
+        "derives from the stack name"
+    ),
+    "ecs-services-run-no-tasks": (
+        "moto 5.2's ECS services start no tasks (MOTO_ECS_SERVICE_RUNNING only fakes their count) and "
+        "register nothing in their target groups, so no target's health can be read; when a service has "
+        "no task at all, the stable gate judges by the service alone and says so (its target-health rule "
+        "is tested with Stubber, and end to end with canned task and target answers)"
+    ),
 }
 
 
@@ -135,11 +171,13 @@ def enabled(environ=None):
     return (environ if environ is not None else os.environ).get(SWITCH) == SWITCH_VALUE
 
 
-def adapt(rendered, environ=None):
-    """The rendered template (JSON text) as the local endpoint needs it; unchanged when off."""
+def adapt(rendered, environ=None, parameters=None):
+    """The rendered template (JSON text) as the local endpoint needs it; unchanged when off.
+
+    `parameters`: {name: value} the stack is deployed with (the blueprint's CFNType variables)."""
     if not enabled(environ):
         return rendered
     template = json.loads(rendered)
     for _, rewrite in QUIRKS.values():
-        rewrite(template)
+        rewrite(template, parameters or {})
     return json.dumps(template, sort_keys=True, indent=2)

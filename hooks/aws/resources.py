@@ -7,9 +7,10 @@ answers None; anything else propagates.
 """
 import logging
 
+from hooks import naming
 from hooks.aws.clients import or_none
 from hooks.aws.wait import Look, Wait, poll, seconds
-from hooks.errors import SnapshotFailed
+from hooks.errors import BadInput, SnapshotFailed
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,19 @@ def describe_stack(cfn, stack_name):
 def stack_outputs(stack):
     """{OutputKey: OutputValue} of a described stack (empty for None)."""
     return {output["OutputKey"]: output["OutputValue"] for output in ((stack or {}).get("Outputs") or [])}
+
+
+def tier_output(cfn, shared_namespace, output):
+    """One output of the shared tier's stack `<tier>-tier`; BadInput with the command that builds
+    the tier when the stack (or the output) is missing."""
+    stack = naming.tier_stack_name(shared_namespace)
+    outputs = stack_outputs(describe_stack(cfn, stack))
+    if output not in outputs:
+        raise BadInput(
+            "the tier stack %s has no output %s: build the shared stacks first "
+            "(stacker build environments/%s.env stacker/shared.yaml)" % (stack, output, shared_namespace)
+        )
+    return outputs[output]
 
 
 def stack_status(cfn, stack_name):

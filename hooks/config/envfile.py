@@ -5,9 +5,12 @@ us exactly what it means to `stacker build`), with our strictness on top: a line
 not `key: value` and a key set twice are refused with their line numbers (stacker would
 fail on the first and silently keep the last value of the second). A key written with
 spaces before its colon (`namespace : x`) is read as stacker reads it (`'namespace '`)
-and refused by the schema with a message saying so. Windows line endings (CRLF) are
-accepted: stacker strips them, and so does the check. `read` reads a file, `load` checks
-it against hooks/config/settings.py. Nothing else parses env files.
+and refused by the schema with a message saying so. Line endings are read as stacker
+reads them (it opens the file with Python's universal newlines): LF, Windows CRLF and old
+Mac CR all end a line. Tabs count as spaces: around a value and before a key they are
+stripped, before the colon they are part of the key (refused, as spaces are). A UTF-8 byte
+order mark (BOM) is refused: stacker would read it as part of the first line. `read` reads
+a file, `load` checks it against hooks/config/settings.py. Nothing else parses env files.
 
 A tenant's env file is environments/<namespace>.env by default (`--environments DIR`
 picks another directory, `--env-file PATH` one file). Loading checks the whole file
@@ -36,10 +39,26 @@ STAND_IN_TIMESTAMP = "20000101t000000z"
 TIMESTAMP_LINE = re.compile(r"^(?P<head>\s*%s\s*:\s*)(?P<value>.*?)(?P<tail>\s*)$" % TIMESTAMP_KEY)
 
 
+BOM = settings.BOM
+
+
+def universal_newlines(text):
+    """`text` with CRLF and CR line endings as LF: what stacker's reader (open() in text mode) sees."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def parse(text, source=None):
     """The raw {key: value} stacker reads from env-file text; SettingsError listing every line it
-    would read differently from how it looks (not `key: value`, a key set twice)."""
+    would read differently from how it looks (not `key: value`, a key set twice, a BOM)."""
     problems, first_seen = [], {}
+    text = universal_newlines(text)
+    if text.startswith(BOM):
+        text = text[len(BOM):]
+        problems.append(
+            "line 1: the file starts with a UTF-8 byte order mark (BOM), which stacker reads as part of the "
+            "first line (%r, not %r); save the file as UTF-8 without a BOM"
+            % (BOM + text.split("\n", 1)[0], text.split("\n", 1)[0])
+        )
     for number, line in enumerate(text.split("\n"), start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
@@ -55,6 +74,33 @@ def parse(text, source=None):
     if problems:
         raise SettingsError(problems, source)
     return dict(stacker_compat.parse_environment(text))
+
+
+def file_name_problem(path, namespace):
+    """Why the env file at `path` cannot set `namespace` (its name must be `<namespace>.env`); None when it can.
+
+    The name is how every command finds a namespace's file (status, promote, rollback, reap)
+    and how a reviewer knows which tenant a change deploys; a file whose name and namespace
+    disagree deploys one tenant from what looks like another's file."""
+    name, expected = Path(path).name, namespace + naming.ENV_FILE_SUFFIX
+    if name == expected:
+        return None
+    stem = name[: -len(naming.ENV_FILE_SUFFIX)] if name.endswith(naming.ENV_FILE_SUFFIX) else None
+    other = ", or set `namespace: %s` if it is %s's file" % (stem, stem) if stem and _is_namespace(stem) else ""
+    return (
+        "env file %s sets namespace %s, but an env file must be named after its namespace "
+        "(environments/<namespace>.env); rename it to %s%s" % (path, namespace, expected, other)
+    )
+
+
+def _is_namespace(value):
+    if value in naming.SHARED_NAMESPACES or naming.is_project(value):
+        return True
+    try:
+        naming.parse_namespace(value)
+    except naming.NamingError:
+        return False
+    return True
 
 
 def read(path):

@@ -108,3 +108,46 @@ def certificate_arn(value, key):
         CERTIFICATE_ARN_PATTERN,
         CERTIFICATE_ARN_RULE,
     )(value, key)
+
+
+# The Fargate task sizes: the memory (MiB) AWS accepts with each task CPU value, from "Task CPU
+# and memory", https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
+# (the same table: task_definition_parameters.html#task_size). Any other pair fails the service
+# stack mid-deploy. 8192 and 16384 CPU (Linux platform 1.4.0) are not offered: the service
+# blueprint's TaskCpu allows up to 4096, and TaskMemory up to 30720.
+FARGATE_MEMORY = {
+    "256": (512, 1024, 2048),
+    "512": tuple(range(1024, 4096 + 1, 1024)),
+    "1024": tuple(range(2048, 8192 + 1, 1024)),
+    "2048": tuple(range(4096, 16384 + 1, 1024)),
+    "4096": tuple(range(8192, 30720 + 1, 1024)),
+}
+
+
+def memory_choices(cpu):
+    """The task_memory values Fargate accepts with `cpu`, in words ("512, 1024 or 2048", "1024 to 4096 in steps
+    of 1024")."""
+    memory = FARGATE_MEMORY[cpu]
+    steps = {b - a for a, b in zip(memory, memory[1:])}
+    if len(steps) == 1 and len(memory) > 3:
+        return "%d to %d in steps of %d" % (memory[0], memory[-1], steps.pop())
+    return "%s or %d" % (", ".join(map(str, memory[:-1])), memory[-1])
+
+
+def fargate_size_problem(cpu, memory, defaulted=()):
+    """Why task_cpu `cpu` and task_memory `memory` are no Fargate task size (FARGATE_MEMORY); None when they are.
+
+    A cross-key rule (hooks/config/settings.py applies it): it names both values (`defaulted`: the keys
+    the env file left to their default), the memory that CPU accepts, and a CPU that takes the memory."""
+    if memory in FARGATE_MEMORY[cpu]:
+        return None
+    fits = [other for other, accepted in FARGATE_MEMORY.items() if memory in accepted]
+    alternative = ", or a task_cpu that takes %d MiB (%s)" % (memory, ", ".join(fits)) if fits else (
+        " (no task_cpu takes %d MiB)" % memory)
+    return (
+        "env keys task_cpu %s%s and task_memory %d%s are not a Fargate task size: with task_cpu %s, task_memory "
+        "must be %s (AWS would fail the service stack mid-deploy); set task_memory to one of those%s"
+        % (cpu, " (the default)" if "task_cpu" in defaulted else "",
+           memory, " (the default)" if "task_memory" in defaulted else "",
+           cpu, memory_choices(cpu), alternative)
+    )

@@ -20,12 +20,14 @@ from hooks.config.rules import (  # noqa: F401  (the patterns are re-exported fo
     CERTIFICATE_ARN_PATTERN,
     CERTIFICATE_ARN_RULE,
     CIDR_RULE,
+    FARGATE_MEMORY,
     IMAGE_PATTERN,
     IMAGE_RULE,
     LOG_RETENTION_DAYS,
     certificate_arn,
     choice,
     cidr,
+    fargate_size_problem,
     hostname,
     image,
     integer,
@@ -37,6 +39,7 @@ from hooks.config.rules import (  # noqa: F401  (the patterns are re-exported fo
 from hooks.errors import SettingsError
 
 REQUIRED = object()
+BOM = "\ufeff"  # a UTF-8 byte order mark: stacker keeps it, as part of the first key
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,7 @@ TENANT_SETTINGS = (
     Setting("nginx_image", image, "nginx container image, pinned"),
     Setting("php_image", image, "php-fpm container image, pinned"),
     Setting("desired_count", integer(1, 50), "ECS tasks to run", default=2),
-    Setting("task_cpu", choice("256", "512", "1024", "2048", "4096"), "Fargate task CPU units", default="512"),
+    Setting("task_cpu", choice(*FARGATE_MEMORY), "Fargate task CPU units", default="512"),
     Setting("task_memory", integer(512, 30720), "Fargate task memory (MiB)", default=1024),
     Setting(
         "db_instance_class",
@@ -99,6 +102,12 @@ CONNECTION_ARN_PATTERN = (
 GITHUB_REPOSITORY_PATTERN = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
 CODECOMMIT_REPOSITORY_PATTERN = r"^[A-Za-z0-9_.-]{1,100}$"
 SOURCES = ("codestar-connection", "codecommit")
+# Who makes the images the deploys run: the pipeline's Images stage, or whoever pins them in
+# the tenant env files (docs/delivery.md, "Images").
+IMAGE_SOURCES = ("build", "env-files")
+# A directory of the repository, relative to its root, without '..' (the images' build context).
+BUILD_CONTEXT_PATTERN = r"^(?!.*(^|/)\.\.?(/|$))[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$"
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
 
 # A project's delivery pipeline (environments/pipelines/<project>.env, stacker/pipeline.yaml).
 PIPELINE_SETTINGS = (
@@ -123,14 +132,31 @@ PIPELINE_SETTINGS = (
         "build_image",
         pattern(
             CODEBUILD_IMAGE_PATTERN,
-            "a CodeBuild curated image with Python 3.9, e.g. aws/codebuild/amazonlinux-x86_64-standard:5.0",
+            "a CodeBuild curated image with Python 3.12 (the supported engine) and apt (the tests' "
+            "Debian packages), e.g. aws/codebuild/standard:7.0",
         ),
         "CodeBuild image of every build project",
-        default="aws/codebuild/amazonlinux-x86_64-standard:5.0",
+        default="aws/codebuild/standard:7.0",
     ),
     Setting("build_timeout", integer(5, 480), "minutes a build may run", default=120),
     Setting("build_log_retention", log_retention, "days build logs are kept", default=90),
     Setting("artifact_retention_days", integer(1, 3650), "days pipeline artifacts are kept", default=30),
+    Setting("images", choice(*IMAGE_SOURCES), "build: the Images stage builds the images every deploy runs; "
+            "env-files: the tenant env files pin them", default="build"),
+    Setting(
+        "image_context",
+        pattern(BUILD_CONTEXT_PATTERN, "a directory of the repository, relative to its root, without '..', "
+                                       "such as app"),
+        "the images' build context: <context>/nginx/Dockerfile and <context>/php/Dockerfile",
+        default="app",
+    ),
+    Setting(
+        "rds_ca_bundle_sha256",
+        pattern(SHA256_PATTERN, "the SHA-256 of the RDS CA bundle: 64 lower-case hex digits"),
+        "the php image's build argument RDS_CA_BUNDLE_SHA256 (docs/application.md); images build only",
+        default="",
+    ),
+    Setting("image_builds_kept", integer(1, 1000), "images per repository kept that no deploy ran", default=30),
 )
 SCHEMA_KINDS = (("shared", SHARED_SETTINGS), ("tenant", TENANT_SETTINGS), ("pipeline", PIPELINE_SETTINGS))
 
@@ -169,19 +195,16 @@ def _cached_settings(key):
 
 def _load_settings(raw, source):
     if "namespace" not in raw:
-        spaced = sorted(key for key in raw if key.strip() == "namespace")
-        hint = "; %r has spaces around its name: write `namespace: value`" % spaced[0] if spaced else ""
+        spaced = sorted(key for key in raw if key.strip().lstrip(BOM) == "namespace")
+        hint = ""
+        if spaced and spaced[0].startswith(BOM):
+            hint = "; %r starts with a UTF-8 byte order mark (BOM): save the env file without a BOM" % spaced[0]
+        elif spaced:
+            hint = "; %r has spaces or tabs around its name: write `namespace: value`" % spaced[0]
         raise SettingsError(["env key namespace is missing: every env file names its namespace%s" % hint], source)
     schema = schema_for(raw["namespace"])
     known = {setting.key for setting in schema}
-    problems = [
-        "env key %r has spaces around its name (stacker reads it as %r, which no rule knows); write `%s: value`"
-        % (key, key, key.strip())
-        if key.strip() != key
-        else "env key %s is not known for %s namespaces (known keys: %s)"
-        % (key, schema_kind(schema), ", ".join(sorted(known)))
-        for key in sorted(set(raw) - known)
-    ]
+    problems = [_unknown_key_problem(key, schema, known) for key in sorted(set(raw) - known)]
     parsed = {}
     for setting in schema:
         if setting.key in raw:
@@ -198,7 +221,7 @@ def _load_settings(raw, source):
             parsed[setting.key] = setting.derive(parsed) if setting.derive else setting.default
     problems = []
     if schema is TENANT_SETTINGS:
-        problems = _cross_key_problems(parsed)
+        problems = _cross_key_problems(parsed, given=set(raw))
     elif schema is PIPELINE_SETTINGS:
         problems = _pipeline_problems(parsed)
     if problems:
@@ -206,9 +229,21 @@ def _load_settings(raw, source):
     return parsed
 
 
-def _cross_key_problems(settings):
+def _unknown_key_problem(key, schema, known):
+    if key.startswith(BOM):
+        return ("env key %r starts with a UTF-8 byte order mark (BOM) that stacker reads as part of the key; save the "
+                "env file as UTF-8 without a BOM" % key)
+    if key.strip() != key:
+        return ("env key %r has spaces or tabs around its name (stacker reads it as %r, which no rule knows); write "
+                "`%s: value`" % (key, key, key.strip()))
+    return "env key %s is not known for %s namespaces (known keys: %s)" % (
+        key, schema_kind(schema), ", ".join(sorted(known)))
+
+
+def _cross_key_problems(settings, given=()):
     namespace = naming.parse_namespace(settings["namespace"])
-    problems = []
+    size = fargate_size_problem(settings["task_cpu"], settings["task_memory"], {"task_cpu", "task_memory"} - set(given))
+    problems = [size] if size else []
     if settings["shared_namespace"] != namespace.shared_namespace:
         problems.append(
             "env key shared_namespace %r is invalid: %s runs on %s (prod tenants on %s, all others on %s)"
@@ -242,4 +277,9 @@ def _pipeline_problems(settings):
             problems.append("env key connection_arn is invalid: source codecommit uses no connection; remove it")
         if not re.match(CODECOMMIT_REPOSITORY_PATTERN, repository):
             problems.append("env key repository %r is invalid: source codecommit expects a repository name" % repository)
+    if settings["images"] == "build" and not settings["rds_ca_bundle_sha256"]:
+        problems.append("env key rds_ca_bundle_sha256 is missing: images build needs the SHA-256 of the RDS CA "
+                        "bundle the php image trusts (docs/application.md, \"TLS to the database\")")
+    if settings["images"] == "env-files" and settings["rds_ca_bundle_sha256"]:
+        problems.append("env key rds_ca_bundle_sha256 is invalid: images env-files builds no image; remove it")
     return problems

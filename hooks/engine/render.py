@@ -21,7 +21,7 @@ from pathlib import Path
 from hooks import naming
 from hooks.aws import endpoint_quirks
 from hooks.config import envfile, project, settings
-from hooks.engine.stacker_compat import CFNType, Variable, load_config, make_context
+from hooks.engine.stacker_compat import is_parameter_type, load_config, make_context, make_variable, variable_definitions
 from hooks.errors import RenderError
 
 REFRESH_COMMAND = "make templates"
@@ -58,7 +58,7 @@ def config_for(env_path, root):
 
 def _offline_variables(stack, blueprint_class, context):
     """Variable values for rendering: CFN parameters are skipped, the rest resolved."""
-    defined = blueprint_class(name=stack.name, context=context).defined_variables()
+    defined = variable_definitions(blueprint_class(name=stack.name, context=context))
     values = {}
     for key, raw_value in (stack.variables or {}).items():
         definition = defined.get(key)
@@ -66,12 +66,12 @@ def _offline_variables(stack, blueprint_class, context):
             raise RenderError(
                 "stack %s: variable %s is not defined by %s" % (stack.name, key, stack.class_path)
             )
-        if isinstance(definition.get("type"), CFNType):
+        if is_parameter_type(definition.get("type")):
             continue
-        variable = Variable(key, raw_value)
+        variable = make_variable(key, raw_value)
         try:
             variable.resolve(context, provider=None)
-        except Exception as error:  # stacker wraps every lookup failure differently
+        except Exception as error:  # each engine wraps every lookup failure differently
             raise RenderError(
                 "stack %s: variable %s (%r) cannot be resolved offline (%s); values from other "
                 "stacks must enter as CloudFormation parameters (a CFNType variable)"

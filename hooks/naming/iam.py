@@ -17,6 +17,7 @@ from hooks.naming.namespaces import _namespace_name
 from hooks.naming.resources import *  # noqa: F401,F403
 from hooks.naming.delivery import *  # noqa: F401,F403
 from hooks.naming.delivery import _project_name
+from hooks.naming.images import *  # noqa: F401,F403
 
 # --- parameters, secrets, logs, files ----------------------------------------------------------
 
@@ -29,6 +30,11 @@ def ssm_parameters_arn_resource(namespace):
 def db_secret_arn_resource(namespace):
     """The namespace's master secret: Secrets Manager appends '-' and 6 random characters."""
     return "secret:%s-??????" % db_secret_name(namespace)
+
+
+def db_app_secret_arn_resource(namespace):
+    """The namespace's application-user secret: Secrets Manager appends '-' and 6 random characters."""
+    return "secret:%s-??????" % db_app_secret_name(namespace)
 
 
 def secrets_arn_resource(namespace):
@@ -127,6 +133,24 @@ def task_definitions_arn_resource(namespace):
     return "task-definition/%s:*" % task_family(namespace)
 
 
+def ecs_tasks_arn_resource(namespace):
+    """Every task in the namespace's tier cluster (task ids are random: scope further by the Namespace tag)."""
+    parsed = parse_namespace(_namespace_name(namespace))
+    return "task/%s/*" % cluster_name(parsed.shared_namespace)
+
+
+def ecs_cluster_arn_resource(namespace):
+    """The namespace's tier cluster."""
+    parsed = parse_namespace(_namespace_name(namespace))
+    return "cluster/%s" % cluster_name(parsed.shared_namespace)
+
+
+def ecs_container_instances_arn_resource(namespace):
+    """What IAM authorises ListTasks against: the container instances of the tier cluster."""
+    parsed = parse_namespace(_namespace_name(namespace))
+    return "container-instance/%s/*" % cluster_name(parsed.shared_namespace)
+
+
 def ecs_service_arn_resource(namespace):
     """The namespace's ECS service, in its tier's cluster."""
     parsed = parse_namespace(_namespace_name(namespace))
@@ -175,6 +199,19 @@ def project_codebuild_log_groups_arn_resource(project):
     """The log groups (not their streams) of every build project of a customer project
     (named <project>-...): what CloudWatch Logs names in the kms:EncryptionContext:aws:logs:arn key."""
     return "log-group:%s" % codebuild_log_group_name("%s-*" % _project_name(project))
+
+
+# --- images ------------------------------------------------------------------------------------------
+
+
+def image_repositories_arn_resource(project):
+    """Every image repository of a project (image_repository_prefix, '<project>/')."""
+    return "repository/%s*" % image_repository_prefix(project)
+
+
+def image_repository_arn_resource(project, container):
+    """One container's image repository of a project."""
+    return "repository/%s" % image_repository_name(project, container)
 
 
 # --- tag conditions -------------------------------------------------------------------------------

@@ -168,8 +168,23 @@ def secret_name_prefix(namespace):
 
 
 def db_secret_name(namespace):
-    """The namespace's database master secret in Secrets Manager."""
+    """The namespace's database master secret in Secrets Manager (the pipeline's and the migration's)."""
     return secret_name_prefix(namespace) + "db/master"
+
+
+# The database user the application logs in as (created by the image's migration command with
+# the master credentials: least privilege, its own schema only). One per database, so one name.
+APP_DB_USER = "app"
+
+
+def db_app_secret_name(namespace):
+    """The namespace's application-user secret in Secrets Manager: {"username", "password"}."""
+    return secret_name_prefix(namespace) + "db/app"
+
+
+def ssm_app_secret_arn_parameter(namespace):
+    """Holds the ARN of the namespace's application-user secret (never the secret itself)."""
+    return ssm_db_path(namespace) + "app-secret-arn"
 
 
 def log_group_prefix(namespace):
@@ -211,7 +226,16 @@ def task_family(namespace):
 # The php-fpm container of the service's task definition, and the variable in its
 # environment that names the database timestamp it runs against.
 PHP_CONTAINER = "php"
+# The nginx container in front of it (the load balancer's target).
+NGINX_CONTAINER = "nginx"
 DB_TIMESTAMP_VARIABLE = "DB_TIMESTAMP"
+# The task's init container that migrates the database before php starts (blueprints.containers).
+MIGRATE_CONTAINER = "migrate"
+
+
+def container_log_stream(container, task_id):
+    """The awslogs stream of one container of one task: <stream prefix = container>/<container>/<task id>."""
+    return "%s/%s/%s" % (container, container, task_id)
 
 
 # --- tags ------------------------------------------------------------------------------

@@ -6,7 +6,9 @@
 
 1. The env file (with the overrides) is checked against hooks/config/settings.py before any
    AWS call: a bad one ends here with exit code 2 and nothing started.
-2. stacker runs as a child process (hooks/run/stacker_child.py: the stacker script next to
+2. The engine runs as a child process: stacker, or runway's CFNgin (TENANTSTACK_ENGINE,
+   `tenantstack deploy --engine`; default what is installed, CFNgin when both: docs/engines.md),
+   through hooks/run/stacker_child.py (for stacker: the stacker script next to
    this Python, in a process of its own) with its output streamed to `output`, adaptive
    AWS retries unless the environment chose otherwise, its API rate ceiling if the caller
    gave one (`max_api_rate`, hooks/aws/api_rate.py), and leaves a small JSON outcome:
@@ -18,6 +20,12 @@
    service back at what it ran before, retires the failed target's database (final
    snapshot first) and releases the lock. It never moves the pointer. A run that failed
    before it held the lock (bad input, lock held by another deploy) changes nothing.
+
+Tracebacks: stacker's output keeps the message of an error of ours (bad input, lock held,
+a step that failed as it says) and its traceback goes to `.run/deploy/<namespace>-<UTC
+time>.log` under the current directory, a file the message names (stacker_child.Tracebacks);
+`debug=True` (`tenantstack deploy --debug`, or TENANTSTACK_DEBUG=1) keeps every traceback in
+the output instead.
 
 `cancel` (a Cancel) lets a caller stop the child: `terminate` asks stacker to stop at the
 next stack boundary (SIGTERM), `kill` or `kill_after_seconds` later ends it (SIGKILL).
@@ -37,6 +45,7 @@ from typing import Optional
 from hooks import errors, naming
 from hooks.aws import api_rate
 from hooks.config import envfile, project, settings
+from hooks.engine import stacker_compat
 from hooks.lock import rules as lock_rules
 from hooks.run import child_process, stacker_child
 from hooks.run import recovery as deploy_recovery
@@ -56,6 +65,7 @@ REFUSED_STACKER_ARGUMENTS = {
     ("-d", "--dump"): "it skips every hook; render templates with `make templates` or stacker directly",
 }
 SHORT_OPTIONS_WITH_VALUE = "erpjd"  # stacker build's one-letter options that take a value
+TRACEBACK_DIR = os.path.join(".run", "deploy")  # under the current directory, as the fleet's logs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -175,6 +185,9 @@ def prepare(env_file, overrides=None, stacker_args=(), project_root=None):
         raise errors.BadInput("%s\nFix the env file, then deploy again." % error) from None
     pairs = check_overrides(overrides)
     values = check_settings(str(env_file), raw, pairs)
+    misnamed = envfile.file_name_problem(env_file, values["namespace"])
+    if misnamed:
+        raise errors.BadInput(misnamed)
     root = project.find_root(start=path.resolve().parent, given=project_root)
     config = project.config_path(root, "tenant")
     return Prepared(
@@ -212,15 +225,25 @@ def child_environment(environ, max_api_rate=None):
     return env
 
 
-def stacker_failure_message(outcome, returncode):
-    """One line for a failed stacker run, from its outcome file (None when it left none)."""
+def traceback_environment(namespace, debug=False, now=None, directory=TRACEBACK_DIR):
+    """The child's traceback settings (hooks/run/stacker_child.py): with `debug`, every traceback in
+    the output; else the file our own errors' tracebacks go to (absolute: the child runs elsewhere)."""
+    if debug:
+        return {stacker_child.DEBUG_VARIABLE: "1"}
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
+    path = os.path.abspath(os.path.join(directory, "%s-%s.log" % (namespace, stamp)))
+    return {stacker_child.TRACEBACK_LOG_VARIABLE: path}
+
+
+def stacker_failure_message(outcome, returncode, engine="stacker"):
+    """One line for a failed engine run, from its outcome file (None when it left none)."""
     if outcome is None:
         if returncode is not None and returncode < 0:
-            return "stacker was killed by signal %s" % signal.Signals(-returncode).name
-        return "stacker exited %s without leaving an outcome" % returncode
+            return "%s was killed by signal %s" % (engine, signal.Signals(-returncode).name)
+        return "%s exited %s without leaving an outcome" % (engine, returncode)
     if outcome.get("error"):
         return "%s: %s" % (outcome["error"].rsplit(".", 1)[-1], one_line(outcome.get("message") or ""))
-    return one_line(outcome.get("message") or "stacker failed")
+    return one_line(outcome.get("message") or "%s failed" % engine)
 
 
 def exit_code_of(outcome, returncode):
@@ -233,11 +256,11 @@ def exit_code_of(outcome, returncode):
 
 
 def deploy(env_file, overrides=None, stacker_args=(), output=None, cancel=None, environ=None, max_api_rate=None,
-           project_root=None):
+           project_root=None, debug=False):
     """Run one promotion; a DeployResult, never an exception for an expected failure.
 
     `max_api_rate`: the stacker child's ceiling of AWS requests per second (None: none).
-    `project_root`: see `prepare`.
+    `project_root`: see `prepare`. `debug`: keep every traceback in the output (module docstring).
     """
     output = output or sys.stderr
     started = time.monotonic()
@@ -247,10 +270,16 @@ def deploy(env_file, overrides=None, stacker_args=(), output=None, cancel=None, 
         return DeployResult(str(env_file), None, BAD_INPUT, one_line(error), time.monotonic() - started,
                             error=stacker_child.qualified_name(type(error)))
     environ = os.environ if environ is None else environ
+    try:  # the child's engine: TENANTSTACK_ENGINE (`--engine`), else what is installed (CFNgin when both)
+        engine = stacker_compat.choose_engine(environ, modules={})
+    except errors.BadInput as error:
+        return DeployResult(prepared.env_file, prepared.namespace, BAD_INPUT, one_line(error),
+                            time.monotonic() - started, error=stacker_child.qualified_name(type(error)))
     workdir = tempfile.mkdtemp(prefix="tenantstack-deploy-")
     try:
         outcome_path = os.path.join(workdir, "outcome.json")
         env = child_environment(environ, max_api_rate)
+        env.update(traceback_environment(prepared.namespace, debug))
         command = child_command(prepared, outcome_path)
         returncode, pid, interrupted = child_process.run(command, env, output, cancel or Cancel(),
                                                          prepared.project_root)
@@ -263,7 +292,7 @@ def deploy(env_file, overrides=None, stacker_args=(), output=None, cancel=None, 
         return DeployResult(prepared.env_file, prepared.namespace, OK,
                             "deployed %s with db_timestamp %s" % (prepared.namespace, prepared.db_timestamp),
                             time.monotonic() - started, prepared.db_timestamp, None, stacker_exit, interrupted)
-    message = stacker_failure_message(outcome, returncode)
+    message = stacker_failure_message(outcome, returncode, engine)
     holder = lock_rules.current_holder(env, pid=pid)
     recovery = deploy_recovery.recover_in(prepared, holder, output)
     if recovery.status != deploy_recovery.NOT_NEEDED:

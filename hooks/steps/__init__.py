@@ -1,8 +1,10 @@
 """The stacker hooks of a promotion, each with its pure planning and AWS layers (stacker/tenant.yaml
 runs them in this order):
 
-    pre_build    preflight.check_environment        the env file, before any AWS call
+    pre_build    preflight.check_environment        the env file (and its name), before any AWS call
                  source_snapshot.check_source_snapshot
+                 routing.check_routing                hostname and listener_priority free on the tier's listener
+                 images.check_and_protect_images      the images exist; tagged deployed-<env>-<digest>
                  deploy_lock.acquire_lock
                  credentials.ensure_db_secret
                  pointer.record_live

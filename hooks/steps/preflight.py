@@ -6,9 +6,18 @@ This hook checks the rest: every key against its rule (hooks/config/settings.py)
 keys, and the cross-key rules; the wiring (hooks/steps/wiring.py) does the check before
 the hook's body runs. It makes no AWS call, and stacker makes none before it (the configs
 set `stacker_bucket: ""`).
+
+The body adds the one rule the values alone cannot show: the env file is named after its
+namespace (`environments/<namespace>.env`, hooks.config.envfile.file_name_problem). The
+file is the one on stacker's command line (hooks.engine.stacker_compat.env_file_of); when
+that cannot be known (another engine, a hook called from Python), the rule is not checked
+here and a warning says so (`tenantstack deploy` checks it before stacker starts).
 """
 import logging
 
+from hooks.config import envfile
+from hooks.engine import stacker_compat
+from hooks.errors import BadInput
 from hooks.steps.wiring import stacker_hook
 
 logger = logging.getLogger(__name__)
@@ -16,6 +25,16 @@ logger = logging.getLogger(__name__)
 
 @stacker_hook()
 def check_environment(run):
-    """Validate the whole environment; SettingsError lists every problem."""
+    """Validate the whole environment; SettingsError lists every problem, BadInput a misnamed env file."""
+    env_file = stacker_compat.env_file_of(run.context)
+    if env_file is None:
+        logger.warning(
+            "cannot tell which env file this run read (not a `stacker build ENV_FILE CONFIG` command line); "
+            "the rule that it is named %s.env is not checked here", run.namespace
+        )
+    else:
+        problem = envfile.file_name_problem(env_file, run.namespace)
+        if problem:
+            raise BadInput(problem)
     logger.info("environment of %s is valid", run.namespace)
     return {"status": "valid", "namespace": run.namespace}

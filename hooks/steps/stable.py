@@ -1,16 +1,21 @@
-"""post_build: the stable gate. The service must run the NEW task definition, stably.
+"""post_build: the stable gate. The service must run the NEW task definition, and serve from it.
 
 A CloudFormation success is not enough: the gate reads the service stack's
-TaskDefinitionArn output and waits until ECS says the PRIMARY deployment runs it with
-every task up and nothing else draining. Only then may the SSM pointer flip. When the
-gate fails, the service is pointed back at the task definition it ran before the deploy,
-so the old service keeps serving on the old database.
+TaskDefinitionArn and TargetGroupArn outputs and waits until (1) ECS says the PRIMARY
+deployment runs the new task definition with every task up and nothing else draining, and
+(2) the load balancer reports those tasks healthy in the tenant's target group, whose
+health check (/healthz) goes through the new database. A new target reported unhealthy
+fails the gate at once, with the health check's reason. Only then may the SSM pointer
+flip. When the gate fails, the service is pointed back at the task definition it ran before
+the deploy, so the old service keeps serving on the old database; the message says why the
+new tasks stopped and what their migration logged (hooks/steps/stable_targets.py).
 
-Layers: hooks/steps/stable_rules.py (pure: `assess` judges one describe_services answer);
+Layers: hooks/steps/stable_rules.py (pure: `assess`, `assess_targets`);
 `wait_until_stable`, `gate`, `current_task_definition`, `revert_service`,
-`expected_task_definition`, `revert_to_recorded` (AWS, take clients); `wait_for_service`
-(the stacker hook).
+`service_outputs`, `revert_to_recorded` (AWS, take clients), hooks/steps/stable_targets.py;
+`wait_for_service` (the stacker hook).
 """
+import functools
 import logging
 import time
 from dataclasses import replace
@@ -32,12 +37,14 @@ from hooks.steps.stable_rules import (  # noqa: F401  (re-exported: the gate's v
     assess,
     short_task_definition,
 )
+from hooks.steps import stable_targets
 from hooks.steps.wiring import stacker_hook
 
 logger = logging.getLogger(__name__)
 
 # blueprints.service outputs "<LogicalId><Attribute>" for its TaskDefinition (a test keeps them in step).
-TASK_DEFINITION_OUTPUT = "TaskDefinitionArn"
+TASK_DEFINITION_OUTPUT, TARGET_GROUP_OUTPUT = "TaskDefinitionArn", "TargetGroupArn"
+NO_TASKS_BEHAVIOUR = stable_targets.NO_TASKS_BEHAVIOUR
 FOLLOW_BEHAVIOUR = "cfn-service-follows-task-definition"
 DEFAULT_POLL_SECONDS = hookargs.DEFAULT_POLL_SECONDS
 
@@ -77,6 +84,11 @@ def revert_service(ecs, cluster, service_name, previous_task_definition):
 
 def expected_task_definition(cfn, namespace):
     """The task definition the deploy must end on: the service stack's TaskDefinitionArn output."""
+    return service_outputs(cfn, namespace)[TASK_DEFINITION_OUTPUT]
+
+
+def service_outputs(cfn, namespace):
+    """The service stack's outputs; DeployFailed when the stack or the outputs the gate needs are missing."""
     stack = naming.service_stack_name(namespace)
     described = resources.describe_stack(cfn, stack)
     if described is None:
@@ -85,12 +97,13 @@ def expected_task_definition(cfn, namespace):
             "stacker/tenant.yaml before the post_build hooks run" % stack
         )
     outputs = resources.stack_outputs(described)
-    if TASK_DEFINITION_OUTPUT not in outputs:
+    missing = [name for name in (TASK_DEFINITION_OUTPUT, TARGET_GROUP_OUTPUT) if name not in outputs]
+    if missing:
         raise errors.DeployFailed(
             "the service stack %s has no output %s (its outputs: %s); it must be built from "
-            "blueprints.service.TenantService" % (stack, TASK_DEFINITION_OUTPUT, ", ".join(sorted(outputs)) or "none")
+            "blueprints.service.TenantService" % (stack, " or ".join(missing), ", ".join(sorted(outputs)) or "none")
         )
-    return outputs[TASK_DEFINITION_OUTPUT]
+    return outputs
 
 
 def wait_until_stable(
@@ -104,19 +117,24 @@ def wait_until_stable(
     sleep=time.sleep,
     progress=None,
     tolerate_first_deployment=False,
+    targets=None,
 ):
     """Poll until the service is stable on `expected_task_definition`; return the Assessment.
 
     Polls once at once, then every `poll_seconds` until `timeout_seconds` have passed (one
     last poll at the deadline), through hooks.aws.wait.poll: `progress(line)` hears every
     change of state and, while nothing changes, a line at least every minute. Raises
-    ServiceNotStable on a failed rollout, a rollback, an inactive service, or the timeout.
+    ServiceNotStable on a failed rollout, a rollback, an inactive service, an unhealthy new
+    target, or the timeout. `targets(desired)`: the new targets' Assessment
+    (stable_targets.look_at_targets); None: the service alone decides (the local endpoint).
     """
     progress = progress or (lambda line: logger.info("%s", line))
 
     def look():
         service = describe_service(ecs, cluster, service_name)
         seen = assess(service, expected_task_definition, tolerate_first_deployment)
+        if seen.state != FAILED and targets is not None:
+            seen = combine(seen, targets(seen.desired))
         if seen.state == FAILED:
             raise _not_stable(service, seen, cluster, service_name, expected_task_definition, None)
         return Look(seen.state == STABLE, "%s: waiting: %s" % (service_name, seen.reason), (service, seen))
@@ -130,6 +148,13 @@ def wait_until_stable(
     seen = done.value[1]
     progress("%s: stable after %s s: %s" % (service_name, seconds(done.waited_seconds), seen.reason))
     return replace(seen, waited_seconds=done.waited_seconds)
+
+
+def combine(service, targets):
+    """The gate's verdict from the service's and its targets' Assessments: the worse state, both reasons."""
+    order = (FAILED, WAITING, STABLE)
+    state = min(service.state, targets.state, key=order.index)
+    return replace(service, state=state, reason="%s; %s" % (service.reason, targets.reason))
 
 
 def _not_stable(service, seen, cluster, service_name, expected, timeout_seconds):
@@ -191,22 +216,42 @@ def revert_to_recorded(ssm, ecs, namespace, cluster):
     return outcome
 
 
-def gate(ssm, ecs, cfn, namespace, cluster, timeout_seconds, poll_seconds=DEFAULT_POLL_SECONDS):
-    """Wait until the service is stable on the service stack's task definition; on failure point
-    it back at what it ran before the deploy (the lock's record) and re-raise."""
+def gate(clients, namespace, cluster, timeout_seconds, poll_seconds=DEFAULT_POLL_SECONDS):
+    """Wait until the service serves from the service stack's task definition; on failure point
+    it back at what it ran before the deploy (the lock's record) and re-raise, saying why the
+    new tasks stopped. `clients(service)`: a client per AWS service."""
+    ssm, ecs, cfn = clients("ssm"), clients("ecs"), clients("cloudformation")
     service_name = naming.service_name(namespace)
-    expected = expected_task_definition(cfn, namespace)
+    outputs = service_outputs(cfn, namespace)
+    expected = outputs[TASK_DEFINITION_OUTPUT]
     if endpoint_quirks.tolerates(FOLLOW_BEHAVIOUR) and current_task_definition(ecs, cluster, service_name) != expected:
         ecs.update_service(cluster=cluster, service=service_name, taskDefinition=expected)
+    targets = functools.partial(stable_targets.look_at_targets, ecs, clients("elbv2"), cluster, service_name,
+                                outputs[TARGET_GROUP_OUTPUT], expected,
+                                no_tasks_seen=endpoint_quirks.tolerates(NO_TASKS_BEHAVIOUR))
     try:
         seen = wait_until_stable(
             ecs, cluster, service_name, expected, timeout_seconds, poll_seconds=poll_seconds,
-            tolerate_first_deployment=endpoint_quirks.tolerates(FIRST_DEPLOYMENT_BEHAVIOUR),
+            tolerate_first_deployment=endpoint_quirks.tolerates(FIRST_DEPLOYMENT_BEHAVIOUR), targets=targets,
         )
-    except (ServiceNotStable, ClientError, BotoCoreError):
+    except ServiceNotStable as failure:
+        revert_to_recorded(ssm, ecs, namespace, cluster)
+        raise ServiceNotStable(str(failure) + _why_tasks_stopped(clients, namespace, cluster, expected),
+                               failure.assessment, failure.timed_out) from failure
+    except (ClientError, BotoCoreError):
         revert_to_recorded(ssm, ecs, namespace, cluster)
         raise
     return {"status": STABLE, "task_definition": expected, "waited_seconds": round(seen.waited_seconds, 1)}
+
+
+def _why_tasks_stopped(clients, namespace, cluster, expected):
+    """Best effort, for the message: why new tasks stopped and what migrate logged ('' if unknown)."""
+    try:
+        stopped = stable_targets.stopped_tasks(clients("ecs"), clients("logs"), cluster, namespace, expected)
+    except (ClientError, BotoCoreError) as error:
+        logger.warning("could not read why the tasks of %s stopped: %s", expected, error)
+        return ""
+    return stable_targets.describe_stopped(stopped, expected)
 
 
 # --- stacker hook ------------------------------------------------------------------------
@@ -218,5 +263,4 @@ def wait_for_service(run, poll_seconds, timeout_seconds):
     """post_build hook: wait until the service is stable on the new task definition
     (timeout_seconds: default the env key stable_timeout)."""
     timeout = run.settings["stable_timeout"] if timeout_seconds is None else timeout_seconds
-    return gate(run.client("ssm"), run.client("ecs"), run.client("cloudformation"), run.namespace, run.cluster,
-                timeout, poll_seconds)
+    return gate(run.client, run.namespace, run.cluster, timeout, poll_seconds)

@@ -100,3 +100,74 @@ def _not_on_expected(service, deployments, runs, expected_arn, counts):
     return Assessment(WAITING, "%s is not the PRIMARY deployment yet (PRIMARY runs %s)" % (expected, runs), **counts)
 
 
+
+
+# --- the load balancer's view ---------------------------------------------------------------
+# ECS "stable" means the tasks run; the target group's health check (GET /healthz, which goes
+# through the database) says whether they can serve. The gate needs both.
+
+HEALTHY, UNHEALTHY = "healthy", "unhealthy"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One task of the new task definition, as the target group sees it."""
+
+    task: str  # the task's id (the last part of its ARN)
+    address: Optional[str]  # its private IP: the target's Id (target type ip); None before it has one
+    state: Optional[str]  # healthy, unhealthy, initial, draining, unused ...; None: not registered
+    reason: Optional[str] = None  # e.g. Target.ResponseCodeMismatch
+    description: Optional[str] = None  # e.g. Health checks failed with these codes: [503]
+
+
+def task_address(task):
+    """The private IPv4 address of a described Fargate task (its ENI), or None before it has one."""
+    for attachment in task.get("attachments") or []:
+        if attachment.get("type") != "ElasticNetworkInterface":
+            continue
+        for detail in attachment.get("details") or []:
+            if detail.get("name") == "privateIPv4Address":
+                return detail.get("value")
+    return None
+
+
+def new_targets(tasks, health, expected_task_definition):
+    """Targets of the running tasks of `expected_task_definition`.
+
+    tasks: describe_tasks entries; health: describe_target_health's TargetHealthDescriptions."""
+    by_address = {entry["Target"]["Id"]: entry.get("TargetHealth") or {} for entry in health}
+    targets = []
+    for task in tasks:
+        if task.get("taskDefinitionArn") != expected_task_definition or task.get("lastStatus") != "RUNNING":
+            continue
+        address = task_address(task)
+        seen = by_address.get(address) if address else None
+        targets.append(Target(
+            task=task["taskArn"].rsplit("/", 1)[-1],
+            address=address,
+            state=seen.get("State") if seen else None,
+            reason=seen.get("Reason") if seen else None,
+            description=seen.get("Description") if seen else None,
+        ))
+    return targets
+
+
+def assess_targets(targets, desired, expected_task_definition):
+    """Judge the new task definition's targets: failed at the first unhealthy one (the load
+    balancer's health check already saw it fail twice in a row), stable once `desired` of them
+    are healthy, waiting otherwise."""
+    expected = short_task_definition(expected_task_definition)
+    unhealthy = [target for target in targets if target.state == UNHEALTHY]
+    if unhealthy:
+        first = unhealthy[0]
+        why = ": ".join(part for part in (first.reason, first.description) if part) or "no reason given"
+        return Assessment(FAILED, "target %s (task %s of %s) is unhealthy in the target group: %s; %d of %d "
+                          "new target(s) unhealthy" % (first.address, first.task, expected, why, len(unhealthy),
+                                                       len(targets)))
+    healthy = sum(1 for target in targets if target.state == HEALTHY)
+    if healthy >= desired:
+        return Assessment(STABLE, "%d of %d target(s) of %s healthy in the target group" % (healthy, desired, expected))
+    pending = ", ".join("%s: %s" % (target.address or target.task, target.state or "not registered")
+                        for target in targets if target.state != HEALTHY) or "no task of it runs yet"
+    return Assessment(WAITING, "%d of %d target(s) of %s healthy in the target group (%s)"
+                      % (healthy, desired, expected, pending))

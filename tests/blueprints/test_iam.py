@@ -42,9 +42,10 @@ CASES = {
     "deploy": (TenantDeployProject, {"Namespace": "xy-0146-prod", "BuildImage": IMAGE}),
     "pipeline-github": (DeliveryPipeline, {"Namespace": "xy-0146", "Source": "codestar-connection",
                                            "Repository": "example-org/tenantstack", "ConnectionArn": CONNECTION,
-                                           "BuildImage": IMAGE}),
+                                           "BuildImage": IMAGE, "RdsCaBundleSha256": "ab" * 32}),
     "pipeline-codecommit": (DeliveryPipeline, {"Namespace": "xy-0146", "Source": "codecommit",
-                                               "Repository": "tenantstack", "BuildImage": IMAGE}),
+                                               "Repository": "tenantstack", "BuildImage": IMAGE,
+                                               "RdsCaBundleSha256": "ab" * 32}),
 }
 
 

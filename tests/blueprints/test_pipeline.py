@@ -1,4 +1,4 @@
-"""The pipeline's blueprints (artifacts, one deploy project per tenant, the pipeline) and their config."""
+"""The pipeline's blueprints (artifacts, images, one deploy project per tenant, the pipeline) and their config."""
 import glob
 import json
 import re
@@ -12,6 +12,7 @@ from blueprints.base import BlueprintError
 from blueprints.pipeline import DeliveryPipeline
 from blueprints.pipeline_artifacts import PipelineArtifacts
 from blueprints.pipeline_deploy import TenantDeployProject
+from blueprints.pipeline_images import ProjectImages
 from hooks import naming
 from hooks.config import envfile
 from hooks.engine.render import render_blueprint
@@ -22,18 +23,22 @@ from tests.blueprints.template_checks import REPO_ROOT, config_variables, proper
 PROJECT = "xy-0146"
 IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
 CONNECTION = "arn:aws:codestar-connections:us-east-1:123456789012:connection/0c6b2f4e-6a51-4c7e-9d1a-000000000003"
+CA_BUNDLE_SHA256 = "0123456789abcdef" * 4
 GITHUB = {"Namespace": PROJECT, "Source": "codestar-connection", "Repository": "example-org/tenantstack",
-          "ConnectionArn": CONNECTION, "BuildImage": IMAGE}
-CODECOMMIT = {"Namespace": PROJECT, "Source": "codecommit", "Repository": "tenantstack", "BuildImage": IMAGE}
+          "ConnectionArn": CONNECTION, "BuildImage": IMAGE, "RdsCaBundleSha256": CA_BUNDLE_SHA256}
+CODECOMMIT = {"Namespace": PROJECT, "Source": "codecommit", "Repository": "tenantstack", "BuildImage": IMAGE,
+              "RdsCaBundleSha256": CA_BUNDLE_SHA256}
+PINNED_BY_ENV_FILES = dict(GITHUB, Images="env-files", RdsCaBundleSha256="")
 GOLDEN_CASES = {
     "pipeline-artifacts-xy-0146": (PipelineArtifacts, {"Namespace": PROJECT}),
+    "pipeline-images-xy-0146": (ProjectImages, {"Namespace": PROJECT}),
     "pipeline-deploy-xy-0146-qa": (TenantDeployProject, {"Namespace": "xy-0146-qa", "BuildImage": IMAGE}),
     "pipeline-deploy-xy-0146-prod": (TenantDeployProject, {"Namespace": "xy-0146-prod", "BuildImage": IMAGE}),
     "pipeline-xy-0146-github": (DeliveryPipeline, GITHUB),
     "pipeline-xy-0146-codecommit": (DeliveryPipeline, CODECOMMIT),
 }
 # IAM's own definitions (parliament's copy in the tools venv): which actions can be scoped.
-IAM_DEFINITION = sorted(glob.glob(str(REPO_ROOT / ".tools/lib/python3*/site-packages/parliament/iam_definition.json")))
+IAM_DEFINITION = sorted(glob.glob(str(REPO_ROOT / ".venv-cfngin/lib/python3*/site-packages/parliament/iam_definition.json")))
 MANAGED_POLICY_LIMIT = 6144
 ANY_NAMESPACE = re.compile(r"[a-z][a-z0-9]{1,5}-[0-9]{4}-(?:dev|qa|uat|stage|prod)")
 
@@ -61,6 +66,7 @@ def test_golden(case_id):
     "blueprint, variables, tags",
     [
         pytest.param(PipelineArtifacts, {"Namespace": PROJECT}, naming.project_tags(PROJECT), id="artifacts"),
+        pytest.param(ProjectImages, {"Namespace": PROJECT}, naming.project_tags(PROJECT), id="images"),
         pytest.param(DeliveryPipeline, GITHUB, naming.project_tags(PROJECT), id="pipeline"),
         pytest.param(DeliveryPipeline, CODECOMMIT, naming.project_tags(PROJECT), id="pipeline-codecommit"),
         pytest.param(TenantDeployProject, {"Namespace": "xy-0146-prod", "BuildImage": IMAGE},
@@ -76,21 +82,27 @@ def test_every_resource_carries_its_namespace_tags(blueprint, variables, tags):
 # --- the pipeline ------------------------------------------------------------------------------
 
 
-def test_the_pipeline_checks_then_deploys_dev_qa_and_prod_after_an_approval():
-    pipeline = properties(render_blueprint(DeliveryPipeline, GITHUB), "Pipeline")
-    layout = [
+def layout_of(pipeline):
+    """(stage, [(action, provider, run order, project, output artifacts, variable namespace)]) of every stage."""
+    return [
         (stage["Name"], [(action["Name"], action["ActionTypeId"]["Provider"], action["RunOrder"],
                           action["Configuration"].get("ProjectName"),
-                          [artifact["Name"] for artifact in action.get("OutputArtifacts", [])])
+                          [artifact["Name"] for artifact in action.get("OutputArtifacts", [])], action.get("Namespace"))
                          for action in stage["Actions"]])
         for stage in pipeline["Stages"]
     ]
-    assert layout == [
-        ("Source", [("Source", "CodeStarSourceConnection", 1, None, ["Source"])]),
-        ("Check", [("Check", "CodeBuild", 1, {"Ref": "CheckProject"}, [])]),
-        ("Dev", [("Deploy", "CodeBuild", 1, "xy-0146-dev-deploy", ["DevStatus"])]),
-        ("Qa", [("Deploy", "CodeBuild", 1, "xy-0146-qa-deploy", ["QaStatus"])]),
-        ("Prod", [("Approve", "Manual", 1, None, []), ("Deploy", "CodeBuild", 2, "xy-0146-prod-deploy", ["ProdStatus"])]),
+
+
+def test_the_pipeline_checks_builds_the_images_then_deploys_dev_qa_and_prod_after_an_approval():
+    pipeline = properties(render_blueprint(DeliveryPipeline, GITHUB), "Pipeline")
+    assert layout_of(pipeline) == [
+        ("Source", [("Source", "CodeStarSourceConnection", 1, None, ["Source"], None)]),
+        ("Check", [("Check", "CodeBuild", 1, {"Ref": "CheckProject"}, [], None)]),
+        ("Images", [("Build", "CodeBuild", 1, {"Ref": "ImagesProject"}, [], "Images")]),
+        ("Dev", [("Deploy", "CodeBuild", 1, "xy-0146-dev-deploy", ["DevStatus"], None)]),
+        ("Qa", [("Deploy", "CodeBuild", 1, "xy-0146-qa-deploy", ["QaStatus"], None)]),
+        ("Prod", [("Approve", "Manual", 1, None, [], None),
+                  ("Deploy", "CodeBuild", 2, "xy-0146-prod-deploy", ["ProdStatus"], None)]),
     ]
     assert (pipeline["Name"], pipeline["PipelineType"], pipeline["ExecutionMode"]) == (PROJECT, "V2", "QUEUED")
     assert pipeline["ArtifactStore"] == {
@@ -99,6 +111,34 @@ def test_the_pipeline_checks_then_deploys_dev_qa_and_prod_after_an_approval():
     }
     approval = pipeline["Stages"][-1]["Actions"][0]["Configuration"]
     assert approval["NotificationArn"] == {"Ref": "NotificationTopicArn"}
+
+
+def deploy_configurations(pipeline):
+    return [action["Configuration"] for stage in pipeline["Stages"] for action in stage["Actions"]
+            if action["Name"] == "Deploy"]
+
+
+def test_every_deploy_action_gets_the_images_the_images_action_exports():
+    pipeline = properties(render_blueprint(DeliveryPipeline, GITHUB), "Pipeline")
+    exported = yaml.safe_load((REPO_ROOT / naming.IMAGES_BUILDSPEC).read_text())["env"]["exported-variables"]
+    expected = [{"name": name, "type": "PLAINTEXT", "value": "#{Images.%s}" % name}
+                for name in ("NGINX_IMAGE", "PHP_IMAGE")]
+    configurations = deploy_configurations(pipeline)
+    assert len(configurations) == len(naming.PIPELINE_ENVIRONMENTS)
+    for configuration in configurations:
+        assert json.loads(configuration["EnvironmentVariables"]) == expected
+    assert {variable["name"] for variable in expected} <= set(exported)  # what is read is what images.yml exports
+
+
+def test_with_images_pinned_by_the_env_files_there_is_no_images_build():
+    template = render_blueprint(DeliveryPipeline, PINNED_BY_ENV_FILES)
+    pipeline = properties(template, "Pipeline")
+    assert [stage["Name"] for stage in pipeline["Stages"]] == ["Source", "Check", "Dev", "Qa", "Prod"]
+    assert all("EnvironmentVariables" not in configuration for configuration in deploy_configurations(pipeline))
+    assert not {"ImagesProject", "ImagesRole", "ImagesLogGroup"} & set(template["Resources"])
+    (run_builds,) = [statement for statement in properties(template, "PipelineRole")["Policies"][0]["PolicyDocument"][
+        "Statement"] if statement["Sid"] == "RunProjectBuilds"]
+    assert "project/xy-0146-images" not in json.dumps(run_builds)
 
 
 @pytest.mark.parametrize(
@@ -116,7 +156,8 @@ def test_the_source_is_parameterised(variables, source, extra):
     template = render_blueprint(DeliveryPipeline, variables)
     assert properties(template, "Pipeline")["Stages"][0]["Actions"][0]["Configuration"] == source
     assert set(template["Resources"]) == {
-        "CheckLogGroup", "CheckProject", "CheckRole", "FailureRule", "Pipeline", "PipelineRole"} | extra
+        "CheckLogGroup", "CheckProject", "CheckRole", "FailureRule", "ImagesLogGroup", "ImagesProject", "ImagesRole",
+        "Pipeline", "PipelineRole"} | extra
 
 
 def test_a_failed_execution_is_published_to_the_topic():
@@ -140,8 +181,24 @@ def test_a_failed_execution_is_published_to_the_topic():
         pytest.param({"Repository": "tenantstack"}, "env key repository 'tenantstack' is invalid: source "
                      "codestar-connection expects owner/name", id="github-repository-shape"),
         pytest.param({"BuildImage": "ubuntu:latest"}, "env key build_image 'ubuntu:latest' is invalid: expected a "
-                     "CodeBuild curated image with Python 3.9, e.g. aws/codebuild/amazonlinux-x86_64-standard:5.0",
+                     "CodeBuild curated image with Python 3.12 (the supported engine) and apt (the tests' "
+                     "Debian packages), e.g. aws/codebuild/standard:7.0",
                      id="image"),
+        pytest.param({"RdsCaBundleSha256": ""}, "env key rds_ca_bundle_sha256 is missing: images build needs the "
+                     "SHA-256 of the RDS CA bundle the php image trusts (docs/application.md, \"TLS to the database\")",
+                     id="images-build-without-ca-bundle-sha256"),
+        pytest.param({"Images": "env-files"}, "env key rds_ca_bundle_sha256 is invalid: images env-files builds no "
+                     "image; remove it", id="env-files-with-ca-bundle-sha256"),
+        pytest.param({"ImageContext": "app/../secrets"}, "env key image_context 'app/../secrets' is invalid: expected "
+                     "a directory of the repository, relative to its root, without '..', such as app",
+                     id="context-climbs-out"),
+        pytest.param({"ImageContext": "/srv/app"}, "env key image_context '/srv/app' is invalid: expected "
+                     "a directory of the repository, relative to its root, without '..', such as app",
+                     id="context-absolute"),
+        pytest.param({"RdsCaBundleSha256": "ABC"}, "env key rds_ca_bundle_sha256 'ABC' is invalid: expected the "
+                     "SHA-256 of the RDS CA bundle: 64 lower-case hex digits", id="ca-bundle-sha256-shape"),
+        pytest.param({"Images": "docker-hub"}, "env key images 'docker-hub' is invalid: expected one of build, "
+                     "env-files", id="images-choice"),
     ],
 )
 def test_bad_pipeline_variables_are_refused_with_the_env_file_rule(change, problem):
@@ -181,6 +238,126 @@ def test_the_artifact_bucket_is_kms_encrypted_versioned_private_tls_only_and_exp
     assert properties(template, "NotificationTopic")["KmsMasterKeyId"] == {"Ref": "ArtifactKey"}
 
 
+# --- images: the repositories and the images build ------------------------------------------------
+
+
+def images_template(**variables):
+    return render_blueprint(ProjectImages, dict({"Namespace": PROJECT}, **variables))
+
+
+def lifecycle_rules(template, logical_id):
+    text = properties(template, logical_id)["LifecyclePolicy"]["LifecyclePolicyText"]
+    return json.loads(text)["rules"]
+
+
+@pytest.mark.parametrize("logical_id, name", [("NginxRepository", "xy-0146/nginx"), ("PhpRepository", "xy-0146/php")])
+def test_each_container_has_an_immutable_scanned_encrypted_retained_repository(logical_id, name):
+    template = images_template()
+    repository = template["Resources"][logical_id]
+    assert (repository["Type"], repository["DeletionPolicy"], repository["UpdateReplacePolicy"]) == (
+        "AWS::ECR::Repository", "Retain", "Retain")
+    found = repository["Properties"]
+    assert (found["RepositoryName"], found["ImageTagMutability"]) == (name, "IMMUTABLE")
+    assert found["ImageScanningConfiguration"] == {"ScanOnPush": True}
+    assert found["EncryptionConfiguration"] == {"EncryptionType": "AES256"}
+    assert name == naming.image_repository_name(PROJECT, logical_id[:-len("Repository")].lower())
+    assert {"%s%s" % (logical_id, attribute) for attribute in ("Name", "Arn", "Uri")} <= set(template["Outputs"])
+
+
+def ecr_lifecycle_problems(rules):
+    """What ECR refuses in a lifecycle policy (its "Lifecycle policy properties")."""
+    problems = []
+    priorities = [rule["rulePriority"] for rule in rules]
+    if len(set(priorities)) != len(priorities):
+        problems.append("rule priorities are not unique")
+    for rule in rules:
+        selection = rule["selection"]
+        has_tags = "tagPrefixList" in selection or "tagPatternList" in selection
+        if (selection["tagStatus"] == "tagged") != has_tags:
+            problems.append("rule %d: a tag list goes with tagStatus tagged only" % rule["rulePriority"])
+        if selection["tagStatus"] == "any" and rule["rulePriority"] != max(priorities):
+            problems.append("rule %d: tagStatus any must have the highest rulePriority" % rule["rulePriority"])
+        if (selection["countType"] == "sinceImagePushed") != ("countUnit" in selection):
+            problems.append("rule %d: countUnit goes with sinceImagePushed only" % rule["rulePriority"])
+        if rule["action"] != {"type": "expire"}:
+            problems.append("rule %d: the action is expire" % rule["rulePriority"])
+    return problems
+
+
+def test_the_lifecycle_policy_keeps_deployed_images_expires_untagged_ones_and_old_builds():
+    template = images_template(ImageBuildsKept=12)
+    rules = lifecycle_rules(template, "NginxRepository")
+    assert rules == lifecycle_rules(template, "PhpRepository")
+    assert ecr_lifecycle_problems(rules) == []
+    assert [(rule["rulePriority"], rule["selection"]) for rule in rules] == [
+        (1, {"tagStatus": "tagged", "tagPrefixList": ["deployed-"], "countType": "imageCountMoreThan",
+             "countNumber": 10000}),
+        (2, {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 1}),
+        (3, {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 12}),
+    ]
+
+
+@pytest.mark.parametrize("rules, problem", [
+    pytest.param([{"rulePriority": 1, "selection": {"tagStatus": "any", "countType": "imageCountMoreThan",
+                                                    "countNumber": 1}, "action": {"type": "expire"}},
+                  {"rulePriority": 2, "selection": {"tagStatus": "untagged", "countType": "imageCountMoreThan",
+                                                    "countNumber": 1}, "action": {"type": "expire"}}],
+                 "rule 1: tagStatus any must have the highest rulePriority", id="any-first"),
+    pytest.param([{"rulePriority": 1, "selection": {"tagStatus": "tagged", "countType": "imageCountMoreThan",
+                                                    "countNumber": 1}, "action": {"type": "expire"}}],
+                 "rule 1: a tag list goes with tagStatus tagged only", id="tagged-without-prefixes"),
+])
+def test_the_lifecycle_check_finds_what_ecr_refuses(rules, problem):
+    assert ecr_lifecycle_problems(rules) == [problem]
+
+
+def test_only_a_deploys_tag_is_protected_and_no_commit_tag_can_look_like_one():
+    (protect, *_), digest = lifecycle_rules(images_template(), "PhpRepository"), "sha256:" + "0f" * 32
+    (prefix,) = protect["selection"]["tagPrefixList"]
+    assert naming.deployed_tag("xy-0146-prod", digest) == "deployed-prod-" + "0f" * 32
+    assert all(naming.deployed_tag("xy-0146-%s" % env, digest).startswith(prefix) for env in naming.ENVIRONMENTS)
+    assert not re.match(r"^[0-9a-f]+$", prefix)  # the Images stage tags by commit id (hex): never protected by it
+
+
+def test_images_builds_kept_is_bounded():
+    with pytest.raises(BlueprintError) as error:
+        images_template(ImageBuildsKept=0)
+    assert str(error.value) == (
+        "blueprint ProjectImages, variable ImageBuildsKept: 0 is invalid: expected 1 to 1000 images")
+
+
+def test_the_images_build_is_privileged_runs_the_images_buildspec_and_gets_every_variable_it_declares():
+    project = properties(render_blueprint(DeliveryPipeline, GITHUB), "ImagesProject")
+    assert (project["Name"], project["Source"], project["ConcurrentBuildLimit"]) == (
+        "xy-0146-images", {"Type": "CODEPIPELINE", "BuildSpec": naming.IMAGES_BUILDSPEC}, 1)
+    assert (project["Environment"]["PrivilegedMode"], project["EncryptionKey"]) == (True, {"Ref": "ArtifactKeyArn"})
+    variables = {variable["Name"]: variable["Value"] for variable in project["Environment"]["EnvironmentVariables"]}
+    assert variables == {
+        "IMAGE_REGISTRY": {"Fn::Sub": "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}"},
+        "IMAGE_CONTEXT": "app", "RDS_CA_BUNDLE_SHA256": CA_BUNDLE_SHA256,
+        "NGINX_REPOSITORY": "xy-0146/nginx", "PHP_REPOSITORY": "xy-0146/php",
+    }
+    spec = yaml.safe_load((REPO_ROOT / naming.IMAGES_BUILDSPEC).read_text())
+    assert set(variables) == set(spec["env"]["variables"])
+    check = properties(render_blueprint(DeliveryPipeline, GITHUB), "CheckProject")
+    assert check["Environment"]["PrivilegedMode"] is False  # only the images build runs docker
+
+
+def test_the_images_role_pushes_to_the_projects_two_repositories_only():
+    template = render_blueprint(DeliveryPipeline, GITHUB)
+    (policy,) = properties(template, "ImagesRole")["Policies"]
+    found = {statement["Sid"]: statement for statement in policy["PolicyDocument"]["Statement"]}
+    repository = "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/xy-0146/%s"
+    assert found["PushProjectImages"]["Resource"] == [{"Fn::Sub": repository % c} for c in ("nginx", "php")]
+    assert found["PushProjectImages"]["Action"] == [
+        "ecr:BatchCheckLayerAvailability", "ecr:CompleteLayerUpload", "ecr:DescribeImages", "ecr:InitiateLayerUpload",
+        "ecr:PutImage", "ecr:UploadLayerPart"]
+    starred = [statement for statement in found.values() if statement["Resource"] == "*"]
+    assert starred == [found["AuthorizeRegistry"]] and found["AuthorizeRegistry"]["Action"] == [
+        "ecr:GetAuthorizationToken"]
+    assert properties(template, "ImagesRole")["RoleName"] == naming.images_project_name(PROJECT)
+
+
 # --- one deploy project per tenant ------------------------------------------------------------
 
 
@@ -202,7 +379,7 @@ def test_the_deploy_role_names_no_other_namespace(namespace):
 
 
 def test_every_star_resource_is_an_action_iam_cannot_scope():
-    assert IAM_DEFINITION, "no parliament/iam_definition.json in .tools; run `make setup`"
+    assert IAM_DEFINITION, "no parliament/iam_definition.json in .venv-cfngin; run `make setup`"
     scopable = {
         "%s:%s" % (service["prefix"], privilege["privilege"])
         for service in json.loads(open(IAM_DEFINITION[0]).read())
@@ -291,17 +468,19 @@ def test_the_config_builds_one_deploy_stack_per_stage_named_as_the_naming_module
     config, context = pipeline_config()
     assert [context.get_fqn(stack.name) for stack in config.stacks] == [
         naming.artifacts_stack_name(PROJECT),
+        naming.images_stack_name(PROJECT),
         *[naming.deploy_stack_name("%s-%s" % (PROJECT, env)) for env in naming.PIPELINE_ENVIRONMENTS],
         naming.pipeline_stack_name(PROJECT),
     ]
-    deploys = config.stacks[1:-1]
+    images, deploys = config.stacks[1], config.stacks[2:-1]
+    assert images.name == naming.IMAGES_STACK
     assert [stack.name for stack in deploys] == [naming.deploy_stack_config_name(e) for e in naming.PIPELINE_ENVIRONMENTS]
-    assert config.stacks[-1].requires == [stack.name for stack in deploys]
+    assert config.stacks[-1].requires == [images.name] + [stack.name for stack in deploys]
 
 
 def test_each_deploy_stack_reads_its_tiers_database_key_and_its_sources():
     config, _ = pipeline_config()
-    for stack in config.stacks[1:-1]:
+    for stack in config.stacks[2:-1]:
         namespace = naming.parse_namespace(stack.variables["Namespace"])
         source = naming.parse_namespace(namespace.default_source_namespace)
         assert (stack.variables["DatabaseKeyArn"], stack.variables["SourceDatabaseKeyArn"]) == (
@@ -310,16 +489,19 @@ def test_each_deploy_stack_reads_its_tiers_database_key_and_its_sources():
         )
 
 
-@pytest.mark.parametrize("blueprint", [PipelineArtifacts, TenantDeployProject, DeliveryPipeline])
+@pytest.mark.parametrize("blueprint", [PipelineArtifacts, ProjectImages, TenantDeployProject, DeliveryPipeline])
 def test_variables_match_the_pipeline_config(blueprint):
-    defined = set(blueprint(name="x", context=make_context(None, {})).defined_variables())
+    defined = set(blueprint(name="x", context=make_context(None, {})).variable_definitions())
     class_path = "%s.%s" % (blueprint.__module__, blueprint.__name__)
     optional = {"SourceNamespace"}  # derived from the namespace unless a tenant restores from elsewhere
     assert [variables | (optional & defined) for variables in config_variables(class_path)] == [
         defined] * len(config_variables(class_path))
 
 
-def test_the_deploy_projects_set_every_variable_the_deploy_buildspec_declares():
+def test_the_deploy_projects_and_actions_set_every_variable_the_deploy_buildspec_declares():
     spec = yaml.safe_load((REPO_ROOT / naming.DEPLOY_BUILDSPEC).read_text())
     environment = properties(deploy_template(), "DeployProject")["Environment"]["EnvironmentVariables"]
-    assert {variable["Name"] for variable in environment} == set(spec["env"]["variables"])
+    (action, *_) = deploy_configurations(properties(render_blueprint(DeliveryPipeline, GITHUB), "Pipeline"))
+    from_action = {variable["name"] for variable in json.loads(action["EnvironmentVariables"])}
+    assert {variable["Name"] for variable in environment} | from_action == set(spec["env"]["variables"])
+    assert from_action == {naming.image_variable(container) for container in naming.IMAGE_CONTAINERS}

@@ -82,7 +82,9 @@ def test_every_policy_statement_is_scoped_to_the_namespace_or_is_the_ecr_excepti
             assert (statement["Action"], resources) == (["ecr:GetAuthorizationToken"], ["*"])
         elif statement["Sid"] == "PullImages":
             assert statement["Action"] == ECR_PULL_ACTIONS
-            assert resources == ["arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/*"]
+            # the project's repositories (its namespaces run the same images), never another project's
+            project = naming.parse_namespace(namespace).project_key
+            assert resources == ["arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/%s/*" % project]
         elif statement["Action"] == ["s3:ListBucket"]:
             assert resources == ["arn:${AWS::Partition}:s3:::${AppFilesBucketName}"]
             assert statement["Condition"] == {"StringLike": {"s3:prefix": ["%s/*" % namespace]}}
@@ -104,7 +106,8 @@ def test_the_policies_name_exactly_the_namespaces_resources():
     resources = {statement["Sid"]: resource_strings(statement) for _, statement in statements(render())}
     prefix = "arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}:%s"
     assert resources["WriteServiceLogs"] == [prefix % ("logs", "log-group:/xy-0146-qa/service:*")]
-    assert resources["ReadDatabaseSecret"] == [prefix % ("secretsmanager", "secret:xy-0146-qa/db/master-??????")]
+    assert resources["ReadDatabaseSecrets"] == [prefix % ("secretsmanager", "secret:xy-0146-qa/db/app-??????"),
+                                                prefix % ("secretsmanager", "secret:xy-0146-qa/db/master-??????")]
     assert resources["ReadNamespaceParameters"] == [prefix % ("ssm", "parameter/xy-0146-qa/*")]
     assert resources["ManageNamespaceFiles"] == ["arn:${AWS::Partition}:s3:::${AppFilesBucketName}/xy-0146-qa/*"]
 
@@ -146,18 +149,49 @@ def test_only_ecs_tasks_of_this_account_assume_the_roles():
 # --- task definition, load balancing, service --------------------------------------------
 
 
-def test_the_secret_arn_is_resolved_from_ssm_at_deploy_time_and_only_the_credentials_reach_php():
+def test_secret_arns_are_resolved_from_ssm_and_php_logs_in_as_the_application_user_only():
     template = render()
     assert template["Parameters"]["DatabaseSecretArn"] == {
         "Default": "/xy-0146-qa/db/secret-arn",
-        "Description": "SSM parameter holding the ARN of the namespace's database secret",
+        "Description": "SSM parameter holding the ARN of the namespace's database master secret (migrations)",
+        "Type": "AWS::SSM::Parameter::Value<String>",
+    }
+    assert template["Parameters"]["DatabaseAppSecretArn"] == {
+        "Default": "/xy-0146-qa/db/app-secret-arn",
+        "Description": "SSM parameter holding the ARN of the namespace's database application-user secret (php)",
         "Type": "AWS::SSM::Parameter::Value<String>",
     }
     assert container(template, "php")["Secrets"] == [
-        {"Name": "DB_USERNAME", "ValueFrom": {"Fn::Sub": "${DatabaseSecretArn}:username::"}},
-        {"Name": "DB_PASSWORD", "ValueFrom": {"Fn::Sub": "${DatabaseSecretArn}:password::"}},
+        {"Name": "DB_USERNAME", "ValueFrom": {"Fn::Sub": "${DatabaseAppSecretArn}:username::"}},
+        {"Name": "DB_PASSWORD", "ValueFrom": {"Fn::Sub": "${DatabaseAppSecretArn}:password::"}},
     ]
     assert "Secrets" not in container(template, "nginx")
+
+
+def test_the_migrate_container_runs_first_with_the_master_credentials_on_the_new_database():
+    template = render()
+    migrate = container(template, "migrate")
+    assert (migrate["Image"], migrate["Command"], migrate["Essential"]) == (
+        {"Ref": "PhpImage"}, ["php", "/app/bin/migrate"], False)
+    assert [secret["Name"] for secret in migrate["Secrets"]] == [
+        "DB_MASTER_USERNAME", "DB_MASTER_PASSWORD", "DB_USERNAME", "DB_PASSWORD"]
+    assert migrate["Secrets"][0]["ValueFrom"] == {"Fn::Sub": "${DatabaseSecretArn}:username::"}
+    assert migrate["Secrets"][2]["ValueFrom"] == {"Fn::Sub": "${DatabaseAppSecretArn}:username::"}
+    environment = {variable["Name"]: variable["Value"] for variable in migrate["Environment"]}
+    assert environment == {"DB_HOST": {"Ref": "DatabaseEndpointAddress"}, "DB_PORT": {"Ref": "DatabaseEndpointPort"},
+                           "DB_TIMESTAMP": "20260115t103000z"}
+    assert container(template, "php")["DependsOn"] == [{"ContainerName": "migrate", "Condition": "SUCCESS"}]
+    assert "HealthCheck" not in migrate and "PortMappings" not in migrate
+
+
+@pytest.mark.parametrize("name, command", [
+    ("php", "php /app/bin/fpm-ping || exit 1"),
+    ("nginx", "wget -q -O /dev/null -T 2 http://127.0.0.1/nginx-health || exit 1"),
+])
+def test_php_and_nginx_have_health_checks_that_need_no_database(name, command):
+    check = container(render(), name)["HealthCheck"]
+    assert check["Command"] == ["CMD-SHELL", command]
+    assert (check["Interval"], check["Timeout"], check["Retries"]) == (10, 5, 3)
 
 
 def test_the_php_container_gets_the_database_and_the_namespace():
@@ -178,7 +212,7 @@ def test_nginx_starts_after_php_and_takes_the_traffic():
     nginx = container(render(), "nginx")
     assert nginx["Image"] == {"Ref": "NginxImage"}
     assert nginx["PortMappings"] == [{"ContainerPort": 80, "Protocol": "tcp"}]
-    assert nginx["DependsOn"] == [{"ContainerName": "php", "Condition": "START"}]
+    assert nginx["DependsOn"] == [{"ContainerName": "php", "Condition": "HEALTHY"}]
 
 
 def test_containers_log_to_the_namespaces_group_and_write_only_to_scratch_volumes():
@@ -187,7 +221,7 @@ def test_containers_log_to_the_namespaces_group_and_write_only_to_scratch_volume
     assert properties(template, "LogGroup")["LogGroupName"] == "/xy-0146-qa/service"
     volumes = {volume["Name"] for volume in task["Volumes"]}
     for definition in task["ContainerDefinitions"]:
-        assert definition["Essential"] is True
+        assert definition["Essential"] is (definition["Name"] != "migrate")  # it ends; the others must run
         assert definition["ReadonlyRootFilesystem"] is True
         assert definition["LogConfiguration"] == {
             "LogDriver": "awslogs",
@@ -198,7 +232,8 @@ def test_containers_log_to_the_namespaces_group_and_write_only_to_scratch_volume
             },
         }
         assert {mount["SourceVolume"] for mount in definition["MountPoints"]} <= volumes
-    assert {(t["Name"], len(t["MountPoints"])) for t in task["ContainerDefinitions"]} == {("php", 1), ("nginx", 3)}
+    assert {(t["Name"], len(t["MountPoints"])) for t in task["ContainerDefinitions"]} == {
+        ("migrate", 1), ("php", 1), ("nginx", 3)}
 
 
 def test_the_task_definition_is_a_fargate_family_of_the_namespace():
@@ -215,7 +250,11 @@ def test_the_listener_rule_forwards_the_tenants_host_to_its_target_group():
     template = render()
     group = properties(template, "TargetGroup")
     assert (group["TargetType"], group["Protocol"], group["Port"]) == ("ip", "HTTP", 80)
-    assert (group["HealthCheckPath"], group["VpcId"]) == ("/", {"Ref": "VpcId"})
+    assert (group["HealthCheckPath"], group["Matcher"], group["VpcId"]) == (
+        "/healthz", {"HttpCode": "200"}, {"Ref": "VpcId"})
+    # A target fails in 2 checks 10 s apart, each waiting at most 5 s (/healthz answers within 4.5 s).
+    assert (group["HealthCheckIntervalSeconds"], group["HealthCheckTimeoutSeconds"],
+            group["HealthyThresholdCount"], group["UnhealthyThresholdCount"]) == (10, 5, 2, 2)
     rule = properties(template, "ListenerRule")
     assert rule["ListenerArn"] == {"Ref": "HttpsListenerArn"}
     assert rule["Priority"] == {"Ref": "ListenerPriority"}
@@ -265,7 +304,7 @@ def test_outputs():
 
 def test_variables_match_the_tenant_config():
     blueprint = TenantService(name="service", context=make_context(None, {}))
-    defined = blueprint.defined_variables()
+    defined = blueprint.variable_definitions()
     assert config_variables("blueprints.service.TenantService") == [set(defined)]
     assert [name for name, spec in defined.items() if "validator" in spec] == []
     assert "DatabaseSecretArn" not in defined  # a template parameter with a default, not a variable

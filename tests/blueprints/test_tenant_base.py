@@ -66,7 +66,7 @@ def test_outputs_are_what_the_tenant_config_reads():
 
 
 def test_variables_match_the_tenant_config():
-    defined = set(TenantBase(name="base", context=make_context(None, {})).defined_variables())
+    defined = set(TenantBase(name="base", context=make_context(None, {})).variable_definitions())
     assert config_variables("blueprints.tenant_base.TenantBase") == [defined]
 
 

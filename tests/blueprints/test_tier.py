@@ -202,7 +202,7 @@ def test_outputs_include_everything_the_configs_read_from_the_tier_stack():
 
 
 def test_configs_pass_exactly_the_variables_the_blueprint_defines():
-    defined = SharedTier(name="tier", context=make_context(None, {})).defined_variables()
+    defined = SharedTier(name="tier", context=make_context(None, {})).variable_definitions()
     assert config_variables("blueprints.tier.SharedTier") == [set(defined)]
     for name, definition in defined.items():
         assert definition.get("type") and definition.get("description"), name

@@ -198,7 +198,7 @@ def test_private_subnet_ids_output_lists_every_private_subnet_in_az_order():
 
 
 def test_configs_pass_exactly_the_variables_the_blueprint_defines():
-    defined = SharedVpc(name="vpc", context=make_context(None, {})).defined_variables()
+    defined = SharedVpc(name="vpc", context=make_context(None, {})).variable_definitions()
     assert config_variables("blueprints.vpc.SharedVpc") == [set(defined)]
     for name, definition in defined.items():
         assert definition.get("type") and definition.get("description"), name

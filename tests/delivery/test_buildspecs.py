@@ -59,7 +59,7 @@ def test_the_pull_request_buildspec_runs_green(tmp_path):
     )
     assert report["status"] == "SUCCEEDED", result.stdout[-6000:] + result.stderr[-2000:]
     assert phases(report) == [("install", "SUCCEEDED"), ("pre_build", "SUCCEEDED"), ("build", "SUCCEEDED")]
-    assert "make: Nothing to be done for 'setup'." in result.stdout  # the set-up is a no-op on a set-up tree
+    assert "make: Nothing to be done for 'test-setup'." in result.stdout  # the set-up is a no-op on a set-up tree
     assert "templates is up to date" in result.stdout
     assert "[Container] Running command make test PYTEST_ARGS=\"$TEST_SELECTION\"\n" in result.stdout
     assert report["cache_paths"] == ["/root/.cache/pip/**/*"]

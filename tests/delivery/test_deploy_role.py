@@ -52,6 +52,10 @@ def boundary(ns):
     return "arn:aws:iam::%s:%s" % (ACCOUNT, naming.permissions_boundary_arn_resource(ns))
 
 
+def repository(project, container):
+    return arn("ecr", naming.image_repository_arn_resource(project, container))
+
+
 def needs(world, ns):
     """(action, resource, context) a deploy of `ns` makes."""
     tier, source = ns.shared_namespace, naming.parse_namespace(ns.default_source_namespace)
@@ -104,6 +108,10 @@ def needs(world, ns):
         ("codebuild:BatchGetBuilds", arn("codebuild", "project/%s" % naming.deploy_project_name(ns)), {}),
         ("s3:GetObject", "arn:aws:s3:::%s/%s" % (bucket(world), SOURCE_ZIP), {}),
         ("s3:PutObject", "arn:aws:s3:::%s/%sXyZ.zip" % (bucket(world), status), {}),
+        # hooks.steps.images: the pinned digest exists, then it gets the tag deployed-<environment>-<digest>.
+        ("ecr:DescribeImages", repository(PROJECT, "php"), {}),
+        ("ecr:BatchGetImage", repository(PROJECT, "php"), {}),
+        ("ecr:PutImage", repository(PROJECT, "nginx"), {}),
     ]
 
 
@@ -129,6 +137,16 @@ def forbidden(world, ns):
         ("rds:CopyDBSnapshot", arn("rds", "snapshot:%s" % naming.restore_snapshot_id(other, TS)),
          {"aws:RequestTag/Namespace": ns.name}),
         ("rds:RestoreDBInstanceFromDBSnapshot", arn("rds", "snapshot:%s" % naming.restore_snapshot_id(other, TS)), {}),
+        # Images: it tags what exists, never uploads a layer (so no new content), never another project's.
+        ("ecr:InitiateLayerUpload", repository(PROJECT, "php"), {}),
+        ("ecr:UploadLayerPart", repository(PROJECT, "php"), {}),
+        ("ecr:CompleteLayerUpload", repository(PROJECT, "php"), {}),
+        ("ecr:DeleteRepository", repository(PROJECT, "php"), {}),
+        ("ecr:BatchDeleteImage", repository(PROJECT, "php"), {}),
+        ("ecr:SetRepositoryPolicy", repository(PROJECT, "php"), {}),
+        ("ecr:PutLifecyclePolicy", repository(PROJECT, "php"), {}),
+        ("ecr:PutImage", repository("ab-0212", "php"), {}),
+        ("ecr:DescribeImages", repository("ab-0212", "php"), {}),
     ] + ([] if source == ns else [  # the source's own databases' final snapshots are not promotion sources
         ("rds:DescribeDBSnapshots", arn("rds", "snapshot:%s" % naming.final_snapshot_id(source, TS, TS)), {}),
         ("rds:DeleteDBSnapshot", arn("rds", "snapshot:%s" % naming.snapshot_id(source, TS)),
@@ -167,12 +185,42 @@ def test_a_deploy_role_cannot_reach_beyond_its_namespace(world, ns):
     assert allowed_anyway == []
 
 
-@pytest.mark.parametrize("role_name", [naming.check_project_name(PROJECT), naming.pipeline_role_name(PROJECT)])
-def test_the_check_and_pipeline_roles_reach_no_tenant(world, role_name):
+@pytest.mark.parametrize("role_name", [naming.check_project_name(PROJECT), naming.pipeline_role_name(PROJECT),
+                                       naming.images_project_name(PROJECT)])
+def test_the_check_images_and_pipeline_roles_reach_no_tenant(world, role_name):
     role = role_of(world, role_name)
     leaks = [leak for other in isolation.tenant_namespaces(world)
              for leak in isolation.leaks(role, other, world, isolation.resource_policies(world))]
     assert leaks == []
+
+
+# --- the images build: it pushes the project's two images, and that is all it does to ECR -------------------
+
+IMAGE_PUSH = ("ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+              "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:DescribeImages")
+
+
+@pytest.mark.parametrize("container", naming.IMAGE_CONTAINERS)
+def test_the_images_role_pushes_to_its_projects_repository_and_reads_the_digest_back(world, container):
+    role = role_of(world, naming.images_project_name(PROJECT))
+    assert [action for action in IMAGE_PUSH if not allowed(world, role, action, repository(PROJECT, container))] == []
+    assert allowed(world, role, "ecr:GetAuthorizationToken", "*")
+
+
+@pytest.mark.parametrize("action, resource", [
+    pytest.param("ecr:PutImage", repository("ab-0212", "php"), id="push-another-projects-image"),
+    pytest.param("ecr:InitiateLayerUpload", repository("ab-0212", "nginx"), id="upload-to-another-project"),
+    pytest.param("ecr:PutImage", arn("ecr", "repository/xy-0146/redis"), id="a-third-repository-of-the-project"),
+    pytest.param("ecr:BatchGetImage", repository("ab-0212", "php"), id="pull-another-projects-image"),
+    pytest.param("ecr:BatchDeleteImage", repository(PROJECT, "php"), id="delete-an-image"),
+    pytest.param("ecr:PutLifecyclePolicy", repository(PROJECT, "php"), id="change-the-lifecycle-policy"),
+    pytest.param("ecr:PutImageTagMutability", repository(PROJECT, "php"), id="make-tags-mutable"),
+    pytest.param("ecr:SetRepositoryPolicy", repository(PROJECT, "php"), id="open-the-repository"),
+    pytest.param("ecr:CreateRepository", arn("ecr", "repository/xy-0146/other"), id="create-a-repository"),
+])
+def test_the_images_role_can_do_nothing_else_to_ecr(world, action, resource):
+    role = role_of(world, naming.images_project_name(PROJECT))
+    assert not allowed(world, role, action, resource, iam_eval.ASSUME_ALLOW)
 
 
 # --- the permissions boundary: every role it can make or change carries <namespace>-boundary ----------------

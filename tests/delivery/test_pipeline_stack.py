@@ -2,7 +2,8 @@
 
 moto 5.2's CloudFormation accepts AWS::CodeBuild::Project and AWS::CodePipeline::Pipeline
 but creates neither (its CodeBuild and CodePipeline APIs then know nothing of them), so
-this checks the stacks, the roles with their policies, the bucket, key, topic and rule;
+this checks the stacks, the roles with their policies, the bucket, key, topic, rule and image
+repositories;
 the pipeline's and projects' shape is checked on the rendered templates
 (tests/blueprints/test_pipeline.py) and by the gates.
 """
@@ -20,14 +21,15 @@ PROJECT = "xy-0146"
 @pytest.mark.e2e
 def test_the_pipeline_config_builds_against_the_local_endpoint(aws):
     tenants = Tenants(aws)
-    tenants.tier("common-nonprod")
-    tenants.tier("common-prod")  # the prod deploy role reads the prod tier's database key
+    # images=False: this config's <project>-images stack creates the repositories the tenants' images go to
+    tenants.tier("common-nonprod", images=False)
+    tenants.tier("common-prod", images=False)  # the prod deploy role reads the prod tier's database key
     result = build(tenants.env, naming.pipeline_env_file_path(PROJECT), "stacker/pipeline.yaml")
     assert "environment of %s is valid" % PROJECT in result.stderr
 
     namespaces = [naming.parse_project(PROJECT).namespace(env) for env in naming.PIPELINE_ENVIRONMENTS]
-    expected_stacks = [naming.artifacts_stack_name(PROJECT), *map(naming.deploy_stack_name, namespaces),
-                       naming.pipeline_stack_name(PROJECT)]
+    expected_stacks = [naming.artifacts_stack_name(PROJECT), naming.images_stack_name(PROJECT),
+                       *map(naming.deploy_stack_name, namespaces), naming.pipeline_stack_name(PROJECT)]
     stacks = {s["StackName"]: s["StackStatus"] for s in aws.client("cloudformation").describe_stacks()["Stacks"]}
     assert {name: stacks.get(name) for name in expected_stacks} == dict.fromkeys(expected_stacks, "CREATE_COMPLETE")
 
@@ -38,7 +40,11 @@ def test_the_pipeline_config_builds_against_the_local_endpoint(aws):
         boundary = "arn:aws:iam::123456789012:%s" % naming.permissions_boundary_arn_resource(namespace)
         assert iam.get_policy(PolicyArn=boundary)["Policy"]["AttachmentCount"] == 0  # a boundary, not a grant
     roles = {role["RoleName"] for role in iam.list_roles()["Roles"]}
-    assert {naming.check_project_name(PROJECT), naming.pipeline_role_name(PROJECT)} <= roles
+    assert {naming.check_project_name(PROJECT), naming.images_project_name(PROJECT),
+            naming.pipeline_role_name(PROJECT)} <= roles
+    repositories = {r["repositoryName"]: r for r in aws.client("ecr").describe_repositories()["repositories"]}
+    for container in naming.IMAGE_CONTAINERS:  # (moto drops scan-on-push: the template tests check it)
+        assert repositories[naming.image_repository_name(PROJECT, container)]["imageTagMutability"] == "IMMUTABLE"
 
     region, account = aws.region, "123456789012"
     assert naming.artifact_bucket_name(PROJECT, account, region) in {

@@ -1,4 +1,5 @@
-"""Drive promotions with the real stacker CLI and read what the endpoint holds afterwards."""
+"""Drive promotions with the real engine CLI (stacker, or CFNgin's tenantstack-cfngin) and read
+what the endpoint holds afterwards."""
 import json
 import os
 import signal
@@ -6,11 +7,11 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
-from seed import local_certificate, seed_dev_snapshot, tier_key_arn
+from seed import local_certificate, pinned_images, seed_dev_snapshot, seed_images, tier_key_arn
 
 from hooks import naming
 from hooks.config import envfile
-from tests.e2e.stacker_cli import REPO, STACKER, TIMEOUT, build
+from tests.e2e.stacker_cli import REPO, STACKER, TIMEOUT, build, engine_line
 
 TS1 = "20261101t090000z"  # the env files' db_timestamp
 TS2 = "20261115t120000z"
@@ -54,13 +55,24 @@ class State:
 class Tenants:
     """Promotions against one local endpoint (the `aws` fixture)."""
 
-    def __init__(self, aws, extra_env=None):
+    def __init__(self, aws, extra_env=None, cli=STACKER, engine=None):
+        """`cli`: the engine CLI that deploys (default: this venv's); `engine`: its name, for its log lines."""
         self.aws = aws
         self.env = dict(aws.env, TENANTSTACK_POLL_SECONDS="0", **(extra_env or {}))
+        self.cli = cli
+        self.engine = engine
 
-    def tier(self, shared="common-nonprod"):
+    def line(self, text):
+        """A stack-status line ("db: complete") as this engine writes it."""
+        return engine_line(text, self.engine) if self.engine else engine_line(text)
+
+    def tier(self, shared="common-nonprod", images=True):
+        """The shared tier; and (images) the images the tenant env files pin, as their projects' pipelines
+        push them: a deploy refuses images that do not exist (hooks.steps.images)."""
+        if images:
+            seed_images(self.aws.client("ecr"), pinned_images(sorted((REPO / naming.ENVIRONMENTS_DIR).glob("*.env"))))
         certificate = local_certificate(self.aws.client("acm"), DOMAIN_OF[shared])
-        build(self.env, env_file(shared), "stacker/shared.yaml", *overrides(certificate_arn=certificate))
+        build(self.env, env_file(shared), "stacker/shared.yaml", *overrides(certificate_arn=certificate), cli=self.cli)
 
     def snapshot(self, source_namespace, timestamp, **engine):
         """A dev snapshot; once the tier exists, under its key, as a dev database the pipeline
@@ -73,14 +85,15 @@ class Tenants:
         if timestamp:
             values["db_timestamp"] = timestamp
         return build(
-            dict(self.env, **(env or {})), env_file(namespace), "stacker/tenant.yaml", *overrides(**values), check=check
+            dict(self.env, **(env or {})), env_file(namespace), "stacker/tenant.yaml", *overrides(**values), check=check,
+            cli=self.cli,
         )
 
     def start_deploy(self, namespace, timestamp=None, env=None, **values):
         """A deploy in the background: (process, output lines list filled by read_until)."""
         if timestamp:
             values["db_timestamp"] = timestamp
-        command = [STACKER, "build", *overrides(**values), env_file(namespace), "stacker/tenant.yaml"]
+        command = [self.cli, "build", *overrides(**values), env_file(namespace), "stacker/tenant.yaml"]
         return subprocess.Popen(
             command,
             cwd=str(REPO),
@@ -94,8 +107,10 @@ class Tenants:
     def kill_when(self, process, marker, timeout=TIMEOUT):
         """SIGKILL the deploy as soon as a log line containing `marker` appears.
 
-        Returns the lines read; raises if the run ended without printing the marker.
+        Returns the lines read; raises if the run ended without printing the marker (a
+        stack-status marker, "db: complete", is matched in the engine's own form).
         """
+        marker = self.line(marker)
         lines, deadline = [], time.monotonic() + timeout
         for line in process.stderr:
             lines.append(line)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from local_endpoint import client_env, free_port
-from seed import local_certificate, seed_dev_snapshot, tier_key_arn
+from seed import local_certificate, pinned_images, seed_dev_snapshot, seed_images, tier_key_arn
 
 from hooks import naming
 from hooks.config import envfile
@@ -38,6 +38,7 @@ def built(aws):
     for namespace in TENANTS:
         tenant = env_of(namespace)
         seed_dev_snapshot(rds, tenant["source_namespace"], tenant["db_timestamp"])
+        seed_images(aws.client("ecr"), pinned_images(["environments/%s.env" % namespace]))
     certificate = local_certificate(aws.client("acm"), "*.apps-nonprod.example.com")
     build(aws.env, SHARED_ENV, "stacker/shared.yaml", "-e", "certificate_arn=%s" % certificate)
     for namespace in TENANTS:
@@ -113,9 +114,13 @@ def test_service_runs_the_env_files_images_against_its_database(built, namespace
 
     task = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
     images = {c["name"]: c["image"] for c in task["containerDefinitions"]}
-    assert images == {"nginx": tenant["nginx_image"], "php": tenant["php_image"]}
+    # migrate runs the php image (its bin/migrate) before php starts.
+    assert images == {"nginx": tenant["nginx_image"], "php": tenant["php_image"], "migrate": tenant["php_image"]}
     php = next(c for c in task["containerDefinitions"] if c["name"] == "php")
     environment = {e["name"]: e["value"] for e in php["environment"]}
+    secrets = {s["name"]: s["valueFrom"] for s in php["secrets"]}
+    app_secret = built.client("ssm").get_parameter(Name=naming.ssm_app_secret_arn_parameter(namespace))
+    assert secrets["DB_USERNAME"] == app_secret["Parameter"]["Value"] + ":username::"  # not the master user
     db = rds.describe_db_instances(
         DBInstanceIdentifier=naming.db_instance_id(namespace, tenant["db_timestamp"])
     )["DBInstances"][0]

@@ -13,7 +13,7 @@ import pytest
 from hooks import naming
 from hooks.config import envfile
 from tests.e2e import tenants as tenants_module
-from tests.e2e.stacker_cli import REPO
+from tests.e2e.stacker_cli import ENGINE, REPO
 from tests.e2e.tenants import TS1, Tenants, assert_invariants
 
 pytestmark = pytest.mark.e2e
@@ -71,7 +71,7 @@ def test_a_fleet_of_twelve_with_one_failing_tenant(fleet, tmp_path):
 
     failed = by_namespace.pop(FAILING)
     assert (failed["result"], failed["exit_code"], failed["stacker_exit"]) == ("failed", 4, 1)
-    assert failed["message"].startswith("stacker: The following steps failed: db, service")
+    assert failed["message"].startswith("%s: The following steps failed: db, service" % ENGINE)
     assert failed["recovery"]["status"] == "done"
     assert failed["recovery"]["actions"][-1] == "released the deploy lock"
     final_snapshot = failed["recovery"]["final_snapshot"]

@@ -6,6 +6,9 @@ the invariants of docs/architecture.md (tests/e2e/tenants.py: assert_invariants)
 import json
 import os
 import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from local_endpoint import LocalEndpoint
@@ -17,6 +20,8 @@ from tests.e2e.tenants import TS1, TS2, TS3, Tenants, assert_invariants, assert_
 
 pytestmark = pytest.mark.e2e
 QA = "xy-0146-qa"
+REPO = Path(__file__).resolve().parents[2]
+TENANTSTACK = str(Path(sys.executable).parent / "tenantstack")
 
 
 @pytest.fixture
@@ -64,7 +69,7 @@ def test_a_newer_snapshot_replaces_the_database_and_the_old_one_leaves_a_final_s
     secret = json.loads(
         live.aws.client("secretsmanager").get_secret_value(SecretId=naming.db_secret_name(QA))["SecretString"]
     )
-    assert secret["username"] == "app"  # the source snapshot's master user
+    assert secret["username"] == "dbadmin"  # the source snapshot's master user
     assert secret["password"] not in output_of(result)  # the secret never reaches stacker's output
     assert_invariants(state, TS2)
     assert_retired_with_final_snapshot(state, TS1)
@@ -84,7 +89,7 @@ def test_retain_previous_keeps_one_and_a_rollback_to_it_restores_nothing(live):
     assert_invariants(state, TS1, retained=[TS2])
     assert cfn.describe_stacks(StackName=naming.db_stack_name(QA, TS1))["Stacks"][0]["CreationTime"] == created
     assert state.final_snapshots == {}
-    assert "db: submitted (creating new stack)" not in output_of(result)
+    assert live.line("db: submitted (creating new stack)") not in output_of(result)
 
 
 def test_two_customers_on_one_tier_do_not_touch_each_other(live):
@@ -291,3 +296,28 @@ def test_deploys_of_different_namespaces_do_not_block_each_other(live):
     assert code == 0, rest[-3000:]
     assert_invariants(live.state(QA), TS2)
     assert_invariants(live.state("ab-0212-qa"), TS1)
+
+
+# --- the application contract: a database the application cannot use never gets the pointer --
+
+CANNED = str(REPO / "tests" / "e2e" / "canned")
+REFUSED = "unhealthy:Target.ResponseCodeMismatch:Health checks failed with these codes: [503]"
+
+
+def test_a_new_database_the_application_cannot_use_fails_the_deploy_and_leaves_the_old_one_serving(live):
+    """What AWS answers when the new tasks' /healthz gets 503 (their database refuses the application
+    user): the endpoint cannot run tasks, so a test module answers ECS's task and the load balancer's
+    target questions in the stacker child (tests/e2e/canned/sitecustomize.py); everything else is the
+    endpoint's real state."""
+    before = live.state(QA)
+    env = dict(live.env, PYTHONPATH=CANNED, TENANTSTACK_TEST_TARGET_STATE=REFUSED)
+    result = subprocess.run([TENANTSTACK, "deploy", "environments/%s.env" % QA, "-e", "db_timestamp=%s" % TS2],
+                            cwd=str(REPO), env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 4, output_of(result)[-4000:]
+    assert ("is unhealthy in the target group: Target.ResponseCodeMismatch: Health checks failed with these "
+            "codes: [503]") in result.stdout
+    state = live.state(QA)
+    assert (state.active, state.pointer_version, state.lock) == (TS1, before.pointer_version, None)
+    assert state.instances[TS1] == "available" and state.service_timestamp == TS1  # reverted, still serving
+    live.deploy(QA, TS2)  # the cause fixed (here: no canned answer), the same promotion converges
+    assert_invariants(live.state(QA), TS2)

@@ -1,13 +1,15 @@
 """lint/allowlist.yaml: the one list of accepted scanner findings, each with its reason.
 
-    <scanner>:                       # cfn-lint, checkov, parliament, template-checks, isolation
+    <scanner>:                       # cfn-lint, checkov, parliament, template-checks, isolation, pip-audit
       - id: CKV_AWS_260              # the rule / check / issue id the scanner reports
         where: "common-*/tier.json#LoadBalancerSecurityGroup"   # glob over finding locations
         reason: why this is right    # required, not blank
 
 A finding's location is `<namespace>/<stack>.json#<LogicalId>` (parliament adds
 `/<PolicyName>` for inline role policies). An isolation finding's id is the IAM action
-a role may take on another tenant's resource, its location the role's. An entry without an id, a where or a reason,
+a role may take on another tenant's resource, its location the role's. A pip-audit finding's id is
+the advisory's (PYSEC-..., GHSA-...), its location `<requirements file>#<name>==<version>`
+(tests/security/audit.py). An entry without an id, a where or a reason,
 an unknown key or scanner, and an entry that matches no finding all fail the gates,
 so the list cannot rot.
 """
@@ -19,7 +21,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 ALLOWLIST = REPO / "lint" / "allowlist.yaml"
-SCANNERS = ("cfn-lint", "checkov", "parliament", "template-checks", "isolation")
+SCANNERS = ("cfn-lint", "checkov", "parliament", "template-checks", "isolation", "pip-audit")
 ENTRY_KEYS = {"id", "where", "reason"}
 
 

@@ -1,7 +1,7 @@
 """Session-wide inputs of the security gates: the deployed-as-if world and the allowlist."""
 import pytest
 
-from tests.security import allowlist, crosscheck
+from tests.security import allowlist, audit, crosscheck
 from tests.security.world import TEMPLATES, World
 
 
@@ -25,6 +25,10 @@ def template_paths():
 def pytest_terminal_summary(terminalreporter):
     """The IAM evaluator cross-check's coverage and agreement counts (test_crosscheck.py), shown
     by every run that compared, `make gates` included."""
+    if audit.SUMMARY:
+        terminalreporter.section("dependency audit (tests/security/test_dependency_audit.py)")
+        for line in audit.SUMMARY:
+            terminalreporter.write_line(line)
     if crosscheck.SUMMARY:
         terminalreporter.section("IAM evaluators cross-check (tests/security/crosscheck.py)")
         for line in crosscheck.SUMMARY:

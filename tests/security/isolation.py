@@ -6,7 +6,10 @@ template (found generically: any AWS::IAM::Role with its inline policies and any
 AWS::IAM::Policy / ManagedPolicy attached to it) and every tenant namespace B other
 than the role's own, each of B's resources is asked for with every action IAM defines
 for that resource type (parliament's iam_definition.json in the tools venv), together
-with every resource-based policy in the templates (bucket and key policies). A request
+with every resource-based policy in the templates (bucket and key policies). What B's
+project shares among its namespaces (its image repositories, `project_targets`) is
+asked for too whenever B is of another project than the role (a role of a shared tier
+belongs to no project: it is asked for every project's). A request
 must not be allowed even when every condition key the request leaves open is assumed
 to take the value that allows it (iam_eval.ASSUME_ALLOW). The same requests (every_ask)
 are asked of a second, independent evaluator too (crosscheck.py, test_crosscheck.py).
@@ -21,7 +24,7 @@ from tests.security import iam_eval
 from tests.security.allowlist import Finding
 from tests.security.world import ACCOUNT, IDENTITY, PARTITION, REGION, REPO, RESOURCE, short_hash
 
-IAM_DEFINITION_GLOB = ".tools/lib/python3*/site-packages/parliament/iam_definition.json"
+IAM_DEFINITION_GLOB = ".venv-cfngin/lib/python3*/site-packages/parliament/iam_definition.json"
 SECRET_SUFFIX = "AbC123"  # Secrets Manager appends "-" and six random characters
 CONTEXT = {"aws:SecureTransport": "true", "aws:PrincipalAccount": ACCOUNT}
 # Promotion reads one namespace's data in another by design: a deploy of A restores the
@@ -110,6 +113,7 @@ def targets(world, namespace):
     parameters = [
         naming.ssm_active_parameter(namespace),
         naming.ssm_secret_arn_parameter(namespace),
+        naming.ssm_app_secret_arn_parameter(namespace),
         naming.ssm_database_parameter(namespace, timestamp),
         naming.ssm_lock_parameter(namespace),
         naming.ssm_db_path(namespace).rstrip("/"),
@@ -117,9 +121,13 @@ def targets(world, namespace):
     found = [Target("ssm", "parameter", arn("ssm", "parameter" + name)) for name in parameters]
     found += [
         Target("secretsmanager", "Secret", arn("secretsmanager", "secret:%s-%s" % (naming.db_secret_name(namespace), SECRET_SUFFIX))),
+        Target("secretsmanager", "Secret",
+               arn("secretsmanager", "secret:%s-%s" % (naming.db_app_secret_name(namespace), SECRET_SUFFIX))),
         Target("logs", "log-group", arn("logs", "log-group:%s" % log_group)),
         Target("logs", "log-group", arn("logs", "log-group:%s:*" % log_group)),
         Target("logs", "log-stream", arn("logs", "log-group:%s:log-stream:php/php/0123abcd" % log_group)),
+        Target("logs", "log-stream", arn("logs", "log-group:%s:log-stream:%s" % (
+            log_group, naming.container_log_stream(naming.MIGRATE_CONTAINER, "0123abcd")))),
         Target("s3", "object", "arn:%s:s3:::%s/%suploads/report.pdf" % (PARTITION, bucket, naming.s3_prefix(namespace))),
         Target("s3", "bucket", "arn:%s:s3:::%s" % (PARTITION, bucket), (("s3:prefix", naming.s3_prefix(namespace)),)),
         Target("rds", "db", arn("rds", "db:%s" % instance)),
@@ -128,6 +136,11 @@ def targets(world, namespace):
         Target("rds-db", "db-user", arn("rds-db", "dbuser:db-%s/app" % short_hash(instance).upper())),
         Target("ecs", "service", arn("ecs", "service/%s/%s" % (naming.cluster_name(tier), naming.service_name(namespace)))),
         Target("ecs", "task-definition", arn("ecs", "task-definition/%s:1" % naming.task_family(namespace))),
+        # A running task of the tenant's service in the shared cluster: its id is random, its tags the
+        # service's (PropagateTags), so a policy can keep other tenants' tasks out only by the tag.
+        Target("ecs", "task", arn("ecs", "task/%s/0a1b2c3d4e5f" % naming.cluster_name(tier)),
+               (("aws:ResourceTag/%s" % naming.NAMESPACE_TAG, namespace), ("ecs:cluster", arn(
+                   "ecs", "cluster/%s" % naming.cluster_name(tier))))),
     ]
     found += [
         Target("cloudformation", "stack", arn("cloudformation", "stack/%s/0a1b2c3d" % name))
@@ -135,6 +148,21 @@ def targets(world, namespace):
                      naming.service_stack_name(namespace))
     ]
     return found
+
+
+def project_of(namespace):
+    """The customer project a tenant namespace or a project's own stacks belong to; None for a shared tier."""
+    if is_tenant(namespace):
+        return naming.parse_namespace(namespace).project_key
+    return namespace if naming.is_project(namespace) else None
+
+
+def project_targets(project):
+    """The resources a customer project's namespaces share: its image repositories (whether or not its
+    pipeline is in this repository: the names are what IAM sees, and what the project's execution
+    roles may pull from)."""
+    return [Target("ecr", "repository", arn("ecr", naming.image_repository_arn_resource(project, container)))
+            for container in naming.IMAGE_CONTAINERS]
 
 
 @dataclass(frozen=True)
@@ -173,7 +201,10 @@ def asks(role, other_namespace, world):
     """The proof's requests of `role` on `other_namespace`'s resources: every target, every action
     IAM defines on it, with the context the proof fixes (CONTEXT and the target's own keys)."""
     promotes_from_other = source_namespace(world, role.namespace) == other_namespace
-    for target in targets(world, other_namespace):
+    found = targets(world, other_namespace)
+    if project_of(other_namespace) != project_of(role.namespace):
+        found += project_targets(project_of(other_namespace))
+    for target in found:
         for action in actions_on(target.service, target.resource_type):
             exempt = promotes_from_other and target.promotion_source and action in PROMOTION_ACTIONS
             request = iam_eval.Request(action, target.arn, role.arn, dict(CONTEXT, **dict(target.context)))

@@ -111,7 +111,7 @@ def test_the_service_roles_grants_moved_to_another_namespace_are_outside_the_bou
         role = service_role(namespace, logical_id)
         for request in granted_requests(role.documents, role.arn, isolation.CONTEXT):
             if namespace not in request.resource + str(request.context):
-                continue  # the ECR exception: the same repositories for every tenant
+                continue  # the ECR exception: the project's repositories, the same for its every namespace
             for other in others:
                 moved.append(iam_eval.Request(
                     request.action, request.resource.replace(namespace, other), request.principal,

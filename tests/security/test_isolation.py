@@ -4,6 +4,8 @@ See tests/security/isolation.py for what is asked. Every pair (role's namespace 
 tenant B) with A != B is covered; shared-tier roles are checked against every tenant.
 """
 import fnmatch
+import json
+import shutil
 
 import pytest
 
@@ -26,16 +28,25 @@ def role_id(role):
 # What each role must be able to do, from what the application and AWS do with it:
 # (action, resource ARN, extra context). Keyed by "<stack>.json#<LogicalId>"; `ns` is the
 # role's namespace. A role that appears in a template without an entry here fails.
+def project_repository(project, container="php"):
+    return isolation.arn("ecr", "repository/%s" % naming.image_repository_name(project, container))
+
+
 def needs_of_execution_role(ns):
     log_group = naming.log_group_name(ns)
+    repository = project_repository(naming.parse_namespace(ns).project_key)
     return [
         ("ecr:GetAuthorizationToken", "*", {}),
-        ("ecr:BatchGetImage", isolation.arn("ecr", "repository/app/php"), {}),
-        ("ecr:GetDownloadUrlForLayer", isolation.arn("ecr", "repository/app/php"), {}),
+        ("ecr:BatchCheckLayerAvailability", repository, {}),
+        ("ecr:BatchGetImage", repository, {}),
+        ("ecr:GetDownloadUrlForLayer", repository, {}),
         ("logs:CreateLogStream", isolation.arn("logs", "log-group:%s:log-stream:%s" % (log_group, STREAM)), {}),
         ("logs:PutLogEvents", isolation.arn("logs", "log-group:%s:log-stream:%s" % (log_group, STREAM)), {}),
         ("secretsmanager:GetSecretValue", isolation.arn(
             "secretsmanager", "secret:%s-%s" % (naming.db_secret_name(ns), isolation.SECRET_SUFFIX)), {}),
+        # php's credentials: the application user's secret.
+        ("secretsmanager:GetSecretValue", isolation.arn(
+            "secretsmanager", "secret:%s-%s" % (naming.db_app_secret_name(ns), isolation.SECRET_SUFFIX)), {}),
     ]
 
 
@@ -68,7 +79,12 @@ def needs_of_deploy_role(ns):
     copy = isolation.arn("rds", "snapshot:%s" % naming.restore_snapshot_id(ns, timestamp))
     secret = isolation.arn("secretsmanager", "secret:%s-%s" % (naming.db_secret_name(ns), isolation.SECRET_SUFFIX))
     stack = isolation.arn("cloudformation", "stack/%s/0a1b2c3d" % naming.db_stack_name(ns, timestamp))
+    repository = project_repository(naming.parse_namespace(ns).project_key, "nginx")
     return [
+        # hooks.steps.images: the digest exists, then it is tagged deployed-<environment>-<digest>.
+        ("ecr:DescribeImages", repository, {}),
+        ("ecr:BatchGetImage", repository, {}),
+        ("ecr:PutImage", repository, {}),
         ("ssm:PutParameter", isolation.arn("ssm", "parameter" + naming.ssm_active_parameter(ns)), {}),
         ("ssm:PutParameter", isolation.arn("ssm", "parameter" + naming.ssm_lock_parameter(ns)), {}),
         ("ssm:DeleteParameter", isolation.arn("ssm", "parameter" + naming.ssm_lock_parameter(ns)), {}),
@@ -87,6 +103,18 @@ def needs_of_deploy_role(ns):
         ("cloudformation:CreateStack", stack, {}),
         ("cloudformation:DeleteStack", stack, {}),
         ("ecs:UpdateService", isolation.arn("ecs", "service/%s/%s" % (naming.cluster_name(tier), naming.service_name(ns))), {}),
+        # hooks.steps.credentials: the application user's secret too.
+        ("secretsmanager:CreateSecret", isolation.arn(
+            "secretsmanager", "secret:%s-%s" % (naming.db_app_secret_name(ns), isolation.SECRET_SUFFIX)), {}),
+        ("ssm:PutParameter", isolation.arn("ssm", "parameter" + naming.ssm_app_secret_arn_parameter(ns)), {}),
+        # hooks.steps.stable: the service's tasks, their targets' health, and why new tasks stopped.
+        ("ecs:ListTasks", isolation.arn("ecs", "container-instance/%s/*" % naming.cluster_name(tier)),
+         {"ecs:cluster": isolation.arn("ecs", "cluster/%s" % naming.cluster_name(tier))}),
+        ("ecs:DescribeTasks", isolation.arn("ecs", "task/%s/0a1b2c3d4e5f" % naming.cluster_name(tier)),
+         {"aws:ResourceTag/%s" % naming.NAMESPACE_TAG: ns}),
+        ("elasticloadbalancing:DescribeTargetHealth", "*", {}),
+        ("logs:GetLogEvents", isolation.arn("logs", "log-group:%s:log-stream:%s" % (
+            naming.log_group_name(ns), naming.container_log_stream(naming.MIGRATE_CONTAINER, "0123abcd"))), {}),
     ]
 
 
@@ -101,6 +129,18 @@ def needs_of_check_role(project):
     return [("logs:CreateLogStream", stream, {}), ("logs:PutLogEvents", stream, {})]
 
 
+def needs_of_images_role(project):
+    """docker login and push of both images, the digest read back (buildspecs/images.yml), its logs."""
+    group = naming.codebuild_log_group_name(naming.images_project_name(project))
+    stream = isolation.arn("logs", "log-group:%s:log-stream:0123abcd" % group)
+    push = ("ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+            "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:DescribeImages")
+    return [("ecr:GetAuthorizationToken", "*", {})] + [
+        (action, project_repository(project, container), {})
+        for container in naming.IMAGE_CONTAINERS for action in push
+    ] + [("logs:CreateLogStream", stream, {}), ("logs:PutLogEvents", stream, {})]
+
+
 # "<stack>.json#<LogicalId>" glob: what that role must be able to do.
 NEEDS = {
     "service.json#ExecutionRole": needs_of_execution_role,
@@ -109,6 +149,7 @@ NEEDS = {
     "*-deploy.json#DeployRole": needs_of_deploy_role,
     "pipeline.json#PipelineRole": needs_of_pipeline_role,
     "pipeline.json#CheckRole": needs_of_check_role,
+    "pipeline.json#ImagesRole": needs_of_images_role,
 }
 
 
@@ -167,8 +208,27 @@ def test_every_role_can_do_what_its_job_needs(role):
 
 def test_every_tenant_resource_is_asked_for_with_every_action_iam_defines_on_it():
     asked = {(t.service, t.resource_type) for t in isolation.targets(WORLD, TENANTS[0])}
+    asked |= {(t.service, t.resource_type) for t in isolation.project_targets(isolation.project_of(TENANTS[0]))}
     assert asked >= {("ssm", "parameter"), ("secretsmanager", "Secret"), ("logs", "log-group"), ("s3", "object"),
-                     ("s3", "bucket"), ("rds", "db"), ("rds", "snapshot")}
+                     ("s3", "bucket"), ("rds", "db"), ("rds", "snapshot"), ("ecr", "repository")}
+    assert {"ecr:BatchGetImage", "ecr:PutImage", "ecr:InitiateLayerUpload"} <= set(
+        isolation.actions_on("ecr", "repository"))
+
+
+def test_every_image_repository_in_the_templates_is_asked_for_by_every_other_projects_roles():
+    repositories = WORLD.resource_arns("AWS::ECR::Repository")
+    assert repositories, "no AWS::ECR::Repository in templates/: the proof would ask for nothing real"
+    for repository, project in repositories.items():
+        assert repository in [t.arn for t in isolation.project_targets(project)]
+        others = [role for role in ROLES.values() if isolation.project_of(role.namespace) != project]
+        assert others, "no role of another project asks for %s" % repository
+        for role in others[:3]:
+            tenant = next(t for t in TENANTS if isolation.project_of(t) == project)
+            assert repository in {ask.request.resource for ask in isolation.asks(role, tenant, WORLD)}
+    own = [role for role in ROLES.values() if isolation.project_of(role.namespace) == "xy-0146"]
+    assert own and not [ask for role in own for other in TENANTS if other != role.namespace
+                        for ask in isolation.asks(role, other, WORLD) if ask.target.service == "ecr"
+                        and "repository/xy-0146/" in ask.request.resource]  # its own project's: not a leak
     assert "s3:GetObject" in isolation.actions_on("s3", "object")
     assert "secretsmanager:GetSecretValue" in isolation.actions_on("secretsmanager", "Secret")
     assert len(isolation.actions_on("ssm", "parameter")) >= 10
@@ -194,6 +254,19 @@ def test_a_widened_policy_is_a_leak_naming_the_role_and_the_statement(tmp_path, 
     assert str(found[0]).startswith("xy-0146-qa/service.json#TaskRole may ")
 
 
+def test_an_execution_role_that_may_pull_every_repository_is_a_leak_of_another_projects_images(tmp_path):
+    any_repository = "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/*"
+    world = widening.widened_world(tmp_path, "PullImages", any_repository, logical_id="ExecutionRole")
+    (role,) = [r for r in isolation.roles(world).values() if r.where == "xy-0146-qa/service.json#ExecutionRole"]
+    found = isolation.leaks(role, "ab-0212-qa", world, isolation.resource_policies(world))
+    leaked = {(leak.action, leak.resource.rsplit(":", 1)[1]) for leak in found}
+    assert leaked == {(action, "repository/ab-0212/%s" % container) for container in naming.IMAGE_CONTAINERS
+                      for action in ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
+                                     "ecr:GetDownloadUrlForLayer")}
+    assert all(leak.statements == ("PullImages",) for leak in found)
+    assert isolation.leaks(ROLES[role.arn], "ab-0212-qa", WORLD, RESOURCE_POLICIES) == []  # as rendered: none
+
+
 def test_a_condition_the_evaluator_does_not_implement_fails_the_proof_loudly(tmp_path):
     """Not a silent pass (nor a silent leak): the proof stops and names the operator."""
     def give_binary_condition(statement):
@@ -207,3 +280,23 @@ def test_a_condition_the_evaluator_does_not_implement_fails_the_proof_loudly(tmp
 
 def test_the_concrete_world_is_one_account():
     assert all(":%s:" % ACCOUNT in role.arn for role in ROLES.values())
+
+
+def test_a_deploy_role_reading_tasks_without_the_namespace_tag_would_read_other_tenants_tasks(tmp_path):
+    """Task ids are random, so only the Namespace tag keeps the stable gate's DescribeTasks to the
+    tenant's own tasks in the shared cluster: dropping the condition must be a leak the proof names."""
+    copy = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, copy)
+    path = copy / "xy-0146" / "qa-deploy.json"
+    template = json.loads(path.read_text())
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::IAM::ManagedPolicy":
+            for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
+                if statement.get("Sid") == "ReadNamespaceTasks":
+                    statement.pop("Condition")
+    path.write_text(json.dumps(template))
+    world = World(copy)
+    (role,) = [r for r in isolation.roles(world).values() if r.where == "xy-0146/qa-deploy.json#DeployRole"]
+    found = isolation.leaks(role, "ab-0212-qa", world, isolation.resource_policies(world))
+    assert {(leak.action, leak.statements) for leak in found} == {("ecs:DescribeTasks", ("ReadNamespaceTasks",))}
+    assert isolation.leaks(ROLES[role.arn], "ab-0212-qa", WORLD, RESOURCE_POLICIES) == []  # as rendered: none

@@ -53,7 +53,7 @@ def files_under(*directories):
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     evidence = tmp_path_factory.mktemp("demo") / "evidence.json"
-    env = dict(os.environ, STACKER_STACK_POLL_TIME="0")
+    env = dict(os.environ, STACKER_STACK_POLL_TIME="0", CFNGIN_STACK_POLL_TIME="0")
     result = subprocess.run(
         [sys.executable, str(WRAPPER), str(evidence)], cwd=str(REPO), env=env,
         capture_output=True, text=True, timeout=DEMO_TIMEOUT,

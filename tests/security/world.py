@@ -45,6 +45,7 @@ NAME_PROPERTY = {
     "AWS::RDS::DBInstance": "DBInstanceIdentifier",
     "AWS::KMS::Alias": "AliasName",
     "AWS::CodeBuild::Project": "Name",
+    "AWS::ECR::Repository": "RepositoryName",
 }
 ARN_FORMATS = {
     "AWS::IAM::Role": "arn:{p}:iam::{a}:role/{id}",
@@ -54,6 +55,7 @@ ARN_FORMATS = {
     "AWS::KMS::Key": "arn:{p}:kms:{r}:{a}:key/{id}",
     "AWS::CodeBuild::Project": "arn:{p}:codebuild:{r}:{a}:project/{id}",
     "AWS::ECS::Cluster": "arn:{p}:ecs:{r}:{a}:cluster/{id}",
+    "AWS::ECR::Repository": "arn:{p}:ecr:{r}:{a}:repository/{id}",
 }
 LOOKUP = re.compile(r"^\$\{(xref|output|setting) ([^}]+)\}$")
 IDENTITY, RESOURCE = "identity", "resource"
@@ -263,6 +265,15 @@ class World:
             for stack in self.stacks.values()
             for logical_id, resource in stack.template.get("Resources", {}).items()
             if resource["Type"] == "AWS::IAM::Role"
+        }
+
+    def resource_arns(self, resource_type):
+        """{ARN: owner namespace} of every resource of `resource_type` (one of ARN_FORMATS) in the templates."""
+        return {
+            self.attribute(stack, logical_id, "Arn"): stack.owner
+            for stack in self.stacks.values()
+            for logical_id, resource in stack.template.get("Resources", {}).items()
+            if resource["Type"] == resource_type
         }
 
     def managed_policy_arns(self):

@@ -2,21 +2,23 @@
 import datetime
 import functools
 import logging
+import os
 import sys
 
 from hooks import errors
 from hooks.aws import api_rate
 from hooks.cli import options, output
 from hooks.cli import progress as fleet_progress
+from hooks.engine import stacker_compat
 from hooks.run import deploy, fleet
 
 USAGE = """\
-tenantstack deploy ENVFILE [-e KEY=VALUE ...] [--max-api-rate R] [--json] [-- STACKER_ARGS ...]
-       tenantstack deploy --fleet ENVFILE... [--parallel N] [--max-api-rate R] [--json] [--log-dir DIR]"""
+tenantstack deploy ENVFILE [-e KEY=VALUE ...] [--max-api-rate R] [--json] [--debug] [-- STACKER_ARGS ...]
+       tenantstack deploy --fleet ENVFILE... [--parallel N] [--max-api-rate R] [--json] [--log-dir DIR] [--debug]"""
 
 EPILOG = """\
-One ENVFILE: runs `stacker build ENVFILE stacker/tenant.yaml` (one promotion), streams
-stacker's output to stderr, and prints one result line (or JSON) on stdout. When a stack
+One ENVFILE: runs the engine's build of ENVFILE stacker/tenant.yaml (one promotion: `stacker
+build`, or with CFNgin `tenantstack-cfngin build`; --engine chooses), streams its output to stderr, and prints one result line (or JSON) on stdout. When a stack
 fails, stacker skips every post_build hook; deploy then releases the deploy lock the run
 left, points the service back at what it ran before and retires the run's new database
 (final snapshot first). It never moves the pointer.
@@ -32,6 +34,11 @@ run. Each stacker process gets an equal share, R / the deploys that run at once,
 requests are spaced 1/share apart; the clean-up after a failed deploy gets the same share.
 Default with --fleet: %g (SSM Parameter Store's standard throughput); one deploy: no
 limit. 0: no limit.
+
+Tracebacks: an error of tenantstack's own (bad input, lock held, a step that failed as
+it says) shows as its message; its traceback goes to .run/deploy/<namespace>-<UTC time>.log
+under the current directory, which the message names. --debug (or TENANTSTACK_DEBUG=1)
+keeps every traceback in the output. Any other error always shows its traceback.
 
 exit codes: 0 ok, 2 bad input (nothing was changed), 3 the namespace's deploy lock is held
 by another deploy, 4 a deploy failed (the tenant keeps serving what it served before),
@@ -70,13 +77,22 @@ def register(commands):
                         % fleet.DEFAULT_MAX_API_RATE)
     parser.add_argument("--log-dir", metavar="DIR",
                         help="with --fleet: directory of the per-tenant logs (default: .run/fleet/<UTC time>/)")
+    parser.add_argument("--engine", choices=stacker_compat.ENGINES,
+                        help="the engine that deploys: cfngin (runway's CFNgin) or stacker (1.7.2); default: the one "
+                        "installed, cfngin when both are (docs/engines.md)")
     parser.add_argument("--json", action="store_true",
                         help="print the result as JSON (stable; schema in docs/deploy.md)")
+    parser.add_argument("--debug", action="store_true",
+                        help="keep every Python traceback in stacker's output (default: tenantstack's own errors "
+                        "show their message, the traceback goes to the file the message names)")
     options.add_project_root(parser)
     parser.set_defaults(run=run)
 
 
 def run(args):
+    if args.engine:  # each deploy's child reads it (hooks/run/deploy.py); refused here if not installed
+        stacker_compat.choose_engine({stacker_compat.ENGINE_VARIABLE: args.engine}, modules={})
+        os.environ[stacker_compat.ENGINE_VARIABLE] = args.engine
     logging.getLogger().addHandler(logging.NullHandler())  # hooks' log lines go to each deploy's output only
     if args.fleet:
         return run_fleet(args)
@@ -108,13 +124,18 @@ def run_one(args):
     rate = fleet.check_max_api_rate(args.max_api_rate or 0)  # one deploy: no limit unless asked
     with api_rate.limited(rate):  # the clean-up after a failure runs here, once stacker has ended
         result = deploy.deploy(env_file, overrides, stacker_args, output=sys.stderr, max_api_rate=rate,
-                               project_root=args.project_root)
+                               project_root=args.project_root, **debug_option(args))
     if args.json:
         print(output.json_document(dict(fleet.tenant_json(result), command="deploy")), end="")
     else:
         print("%s: %s (%s, %.1f s)" % (result.namespace or env_file, fleet.RESULT_OF[result.exit_code],
                                        result.message, result.seconds))
     return cli_exit_code(result.exit_code, result.interrupted)
+
+
+def debug_option(args):
+    """deploy.deploy's `debug` argument, given only when --debug asks (its default keeps tracebacks in a file)."""
+    return {"debug": True} if args.debug else {}
 
 
 def cli_exit_code(code, interrupted):
@@ -140,7 +161,8 @@ def run_fleet(args):
         raise
     log_dir = args.log_dir or fleet.default_log_dir(datetime.datetime.now(datetime.timezone.utc))
     progress = fleet_progress.for_stream(sys.stderr, len(prepared))
-    summary = fleet.run_fleet(prepared, args.parallel, log_dir, progress, max_api_rate=rate)
+    chosen = {"run_deploy": functools.partial(deploy.deploy, **debug_option(args))} if args.debug else {}
+    summary = fleet.run_fleet(prepared, args.parallel, log_dir, progress, max_api_rate=rate, **chosen)
     if args.json:
         print(output.json_document(fleet.summary_json(summary)), end="")
     else:

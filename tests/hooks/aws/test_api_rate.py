@@ -264,13 +264,15 @@ def test_a_stacker_child_takes_its_rate_from_the_parent(aws, tmp_path):
     config.write_text(textwrap.dedent("""\
         namespace: ratetest
         stacker_bucket: ""
+        cfngin_bucket: ""
         sys_path: %s
-        pre_build:
+        pre_build: &pre
           - path: tests.hooks.aws.test_api_rate.make_calls
             required: true
             args:
               count: %d
               report: %s
+        pre_deploy: *pre
         stacks: []
         """ % (REPO, CHILD_CALLS, report)))
     env_file = tmp_path / "probe.env"

@@ -1,4 +1,6 @@
 """The local-endpoint switch changes only what it lists, and only when it is on."""
+import json
+
 import pytest
 
 from blueprints.database import TenantDatabase
@@ -95,3 +97,46 @@ def test_switch_on_gives_kms_key_tags_the_apis_shape_too_and_changes_nothing_els
         {"Key": t["Key"], "Value": t["Value"], "TagKey": t["Key"], "TagValue": t["Value"]} for t in tags
     ]
     assert adapted == plain
+
+
+def task_definition_id(monkeypatch, **parameters):
+    """The task definition's logical id on the local endpoint, rendered with these parameter values."""
+    template = render_with_switch(monkeypatch, TenantService, dict(SERVICE_VARIABLES, **parameters), True)
+    (logical_id,) = [k for k, v in template["Resources"].items() if v["Type"] == "AWS::ECS::TaskDefinition"]
+    return logical_id
+
+
+FARGATE_512 = {"TaskCpu": "512", "TaskMemory": "1024", "NginxImage": "nginx:1.27.3", "PhpImage": "php:8.3.14-fpm",
+               "DesiredCount": "2", "Hostname": "xy-0146-qa.apps-nonprod.example.com"}
+
+
+@pytest.mark.parametrize(
+    "change, new_id",
+    [
+        pytest.param({"TaskCpu": "1024", "TaskMemory": "2048"}, True, id="cpu-and-memory"),
+        pytest.param({"NginxImage": "nginx:1.27.4"}, True, id="an-image"),
+        pytest.param({"DesiredCount": "3"}, False, id="desired-count-is-the-services"),
+        pytest.param({"Hostname": "other.apps-nonprod.example.com"}, False, id="hostname-is-the-rules"),
+        pytest.param({}, False, id="nothing"),
+    ],
+)
+def test_a_parameter_the_task_definition_refers_to_gives_it_a_new_id(monkeypatch, change, new_id):
+    """A change that reaches the task definition only through a parameter is a create too, so the
+    endpoint never updates a task definition in place (which drops its containers)."""
+    before = task_definition_id(monkeypatch, **FARGATE_512)
+    after = task_definition_id(monkeypatch, **dict(FARGATE_512, **change))
+    assert (after != before) is new_id
+
+
+def test_adapt_digests_only_the_parameters_a_task_definition_refers_to():
+    template = {"Resources": {"TaskDefinition": {"Type": "AWS::ECS::TaskDefinition", "Properties": {
+        "Cpu": {"Ref": "TaskCpu"}, "Family": {"Fn::Sub": "${Namespace}-x-${AWS::Region}"}}}}}
+
+    def adapt(**parameters):
+        adapted = endpoint_quirks.adapt(json.dumps(template), {endpoint_quirks.SWITCH: "moto"}, parameters)
+        return json.loads(adapted)["Resources"]
+
+    plain = adapt(TaskCpu="512", Namespace="a", Other="1")
+    assert adapt(TaskCpu="512", Namespace="a", Other="2") == plain
+    assert adapt(TaskCpu="1024", Namespace="a", Other="1") != plain
+    assert adapt(TaskCpu="512", Namespace="b", Other="1") != plain

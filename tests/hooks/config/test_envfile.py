@@ -2,7 +2,8 @@
 import pytest
 
 from hooks.config import envfile
-from hooks.errors import BadInput
+from hooks.engine import stacker_compat
+from hooks.errors import BadInput, SettingsError
 from tests.conftest import REPO_ROOT
 
 NEW = "20261115t120000z"
@@ -134,3 +135,76 @@ def test_the_repositorys_tenants_are_found_and_its_shared_tiers_left_out():
     namespaces = envfile.tenant_namespaces(REPO_ROOT / envfile.DEFAULT_ENVIRONMENTS)
     assert {"xy-0146-dev", "xy-0146-qa", "xy-0146-prod"} <= set(namespaces)
     assert not set(namespaces) & {"common-nonprod", "common-prod"}
+
+
+# --- line endings, byte order mark, tabs: read as stacker reads them ------------------------------
+
+QA_VALUES = envfile.parse(QA)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(QA, id="lf"),
+        pytest.param(QA.replace("\n", "\r\n"), id="crlf"),
+        pytest.param(QA.replace("\n", "\r"), id="cr-only"),
+        pytest.param(QA.replace("\n", "\r\n", 3), id="mixed"),
+        pytest.param(QA.replace("namespace: ", "namespace:\t").replace("hostname: ", "\thostname: \t"),
+                     id="tabs-around-a-value-and-before-a-key"),
+    ],
+)
+def test_line_endings_and_tabs_read_as_stacker_reads_the_file(tmp_path, text):
+    """stacker opens the env file in text mode (universal newlines: stacker.commands.stacker.base.environment_file),
+    then its parser strips each line and value."""
+    path = tmp_path / "xy-0146-qa.env"
+    path.write_bytes(text.encode())
+    with open(path) as handle:
+        as_stacker_reads_it = stacker_compat.parse_environment(handle.read())
+    assert envfile.read(path) == as_stacker_reads_it == QA_VALUES
+
+
+def test_a_byte_order_mark_is_refused_naming_it(tmp_path):
+    path = tmp_path / "xy-0146-qa.env"
+    path.write_bytes(("\ufeff" + QA).encode())
+    with pytest.raises(SettingsError) as raised:
+        envfile.read(path)
+    assert raised.value.problems == [
+        "line 1: the file starts with a UTF-8 byte order mark (BOM), which stacker reads as part of the first line "
+        "('\\ufeff# Tenant xy-0146-qa.', not '# Tenant xy-0146-qa.'); save the file as UTF-8 without a BOM"]
+
+
+def test_a_tab_before_the_colon_is_part_of_the_key_as_for_stacker():
+    assert envfile.parse("namespace\t: xy-0146-qa\n") == {"namespace\t": "xy-0146-qa"}
+
+
+def test_set_db_timestamp_keeps_cr_only_line_endings():
+    text = QA.replace("\n", "\r")
+    changed = envfile.set_db_timestamp(text, NEW)
+    assert changed == text.replace("20261101t090000z", NEW)
+    assert envfile.parse(changed)["db_timestamp"] == NEW
+
+
+# --- the file name is the namespace ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path, namespace, problem",
+    [
+        pytest.param("environments/xy-0146-qa.env", "xy-0146-qa", None, id="tenant"),
+        pytest.param("/elsewhere/common-nonprod.env", "common-nonprod", None, id="shared-anywhere"),
+        pytest.param("environments/pipelines/xy-0146.env", "xy-0146", None, id="pipeline"),
+        pytest.param("environments/ab-0212-uat.env", "xy-0146-qa",
+                     "env file environments/ab-0212-uat.env sets namespace xy-0146-qa, but an env file must be named "
+                     "after its namespace (environments/<namespace>.env); rename it to xy-0146-qa.env, or set "
+                     "`namespace: ab-0212-uat` if it is ab-0212-uat's file", id="another-tenants-name"),
+        pytest.param("/tmp/bad.env", "xy-0146-qa",
+                     "env file /tmp/bad.env sets namespace xy-0146-qa, but an env file must be named after its "
+                     "namespace (environments/<namespace>.env); rename it to xy-0146-qa.env", id="no-namespace-name"),
+        pytest.param("environments/xy-0146-qa.env.bak", "xy-0146-qa",
+                     "env file environments/xy-0146-qa.env.bak sets namespace xy-0146-qa, but an env file must be "
+                     "named after its namespace (environments/<namespace>.env); rename it to xy-0146-qa.env",
+                     id="suffix"),
+    ],
+)
+def test_file_name_problem(path, namespace, problem):
+    assert envfile.file_name_problem(path, namespace) == problem

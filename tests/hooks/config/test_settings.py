@@ -158,3 +158,97 @@ def test_env_file_comments_and_blank_lines():
 )
 def test_every_key_is_documented(key):
     assert "| `%s` |" % key in open("docs/configuration.md").read()
+
+
+# --- Fargate task sizes: task_cpu and task_memory together ------------------------------------
+
+
+def sized(cpu, memory):
+    """TENANT with task_cpu and task_memory set (None: left to the default)."""
+    return dict(TENANT, **{key: value for key, value in (("task_cpu", cpu), ("task_memory", memory)) if value})
+
+
+@pytest.mark.parametrize(
+    "cpu, memory",
+    [
+        pytest.param("256", "512", id="256-smallest"),
+        pytest.param("256", "2048", id="256-largest"),
+        pytest.param("512", "3072", id="512-step"),
+        pytest.param("1024", "2048", id="1024-smallest"),
+        pytest.param("2048", "16384", id="2048-largest"),
+        pytest.param("4096", "30720", id="4096-largest"),
+        pytest.param(None, None, id="defaults-512-1024"),
+    ],
+)
+def test_fargate_task_sizes_are_accepted(cpu, memory):
+    values = settings.load_settings(sized(cpu, memory))
+    assert memory is None or (values["task_cpu"], values["task_memory"]) == (cpu, int(memory))
+
+
+@pytest.mark.parametrize(
+    "cpu, memory, problem",
+    [
+        pytest.param("4096", "512", "env keys task_cpu 4096 and task_memory 512 are not a Fargate task size: with "
+                     "task_cpu 4096, task_memory must be 8192 to 30720 in steps of 1024 (AWS would fail the service "
+                     "stack mid-deploy); set task_memory to one of those, or a task_cpu that takes 512 MiB (256)",
+                     id="4096-with-512"),
+        pytest.param("256", "4096", "env keys task_cpu 256 and task_memory 4096 are not a Fargate task size: with "
+                     "task_cpu 256, task_memory must be 512, 1024 or 2048 (AWS would fail the service stack "
+                     "mid-deploy); set task_memory to one of those, or a task_cpu that takes 4096 MiB "
+                     "(512, 1024, 2048)",
+                     id="256-with-4096"),
+        pytest.param("512", "1500", "env keys task_cpu 512 and task_memory 1500 are not a Fargate task size: with "
+                     "task_cpu 512, task_memory must be 1024 to 4096 in steps of 1024 (AWS would fail the service "
+                     "stack mid-deploy); set task_memory to one of those (no task_cpu takes 1500 MiB)",
+                     id="off-step"),
+        pytest.param("4096", None, "env keys task_cpu 4096 and task_memory 1024 (the default) are not a Fargate task "
+                     "size: with task_cpu 4096, task_memory must be 8192 to 30720 in steps of 1024",
+                     id="default-memory"),
+        pytest.param(None, "8192", "env keys task_cpu 512 (the default) and task_memory 8192 are not a Fargate task "
+                     "size: with task_cpu 512, task_memory must be 1024 to 4096", id="default-cpu"),
+    ],
+)
+def test_fargate_task_sizes_outside_the_table_are_refused_naming_both_values(cpu, memory, problem):
+    with pytest.raises(settings.SettingsError) as raised:
+        settings.load_settings(sized(cpu, memory))
+    assert len(raised.value.problems) == 1 and raised.value.problems[0].startswith(problem), raised.value.problems
+
+
+def test_the_fargate_table_is_the_documented_one():
+    """https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size"""
+    table = settings.FARGATE_MEMORY
+    assert table["256"] == (512, 1024, 2048)
+    assert table["512"] == (1024, 2048, 3072, 4096)
+    assert (table["1024"][0], table["1024"][-1], len(table["1024"])) == (2048, 8192, 7)
+    assert (table["2048"][0], table["2048"][-1], len(table["2048"])) == (4096, 16384, 13)
+    assert (table["4096"][0], table["4096"][-1], len(table["4096"])) == (8192, 30720, 23)
+
+
+def test_the_service_blueprint_offers_the_same_cpu_values_and_memory_range():
+    from blueprints.service import TenantService
+
+    variables = TenantService.VARIABLES
+    assert variables["TaskCpu"]["allowed_values"] == list(settings.FARGATE_MEMORY)
+    memory = [m for accepted in settings.FARGATE_MEMORY.values() for m in accepted]
+    assert (variables["TaskMemory"]["min_value"], variables["TaskMemory"]["max_value"]) == (min(memory), max(memory))
+
+
+# --- keys a stacker reading makes strange: a byte order mark, tabs ------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw, problem",
+    [
+        pytest.param(with_(TENANT, hostname=None, **{"\ufeffhostname": "x.example.com"}),
+                     "env key '\\ufeffhostname' starts with a UTF-8 byte order mark (BOM)", id="bom-on-a-key"),
+        pytest.param(dict({"\ufeffnamespace": "xy-0146-qa"}, **with_(TENANT, namespace=None)),
+                     "env key namespace is missing: every env file names its namespace; '\\ufeffnamespace' starts "
+                     "with a UTF-8 byte order mark (BOM)", id="bom-on-namespace"),
+        pytest.param(with_(TENANT, hostname=None, **{"hostname\t": "x.example.com"}),
+                     "env key 'hostname\\t' has spaces or tabs around its name", id="tab-before-the-colon"),
+    ],
+)
+def test_keys_stacker_reads_with_invisible_characters_are_named(raw, problem):
+    with pytest.raises(settings.SettingsError) as raised:
+        settings.load_settings(raw)
+    assert raised.value.problems[0].startswith(problem), raised.value.problems

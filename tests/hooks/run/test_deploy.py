@@ -23,7 +23,7 @@ from hooks.lock import deploy_lock
 from hooks.run import child_process, deploy, stacker_child
 from hooks.run import recovery as deploy_recovery
 from hooks.steps import retire
-from tests.e2e.stacker_cli import REPO
+from tests.e2e.stacker_cli import ENGINE, REPO, engine_line
 from tests.e2e.tenants import TS1, TS2, Tenants, assert_invariants, assert_retired_with_final_snapshot
 
 QA = "xy-0146-qa"
@@ -156,9 +156,10 @@ def test_child_environment_adds_adaptive_retries_unless_set(environ, expected):
 
 def test_stackers_own_cloudformation_client_retries_adaptively_in_the_child_environment():
     environ = {key: value for key, value in deploy.os.environ.items() if not key.startswith("AWS_")}
+    provider = {"stacker": "stacker", "cfngin": "runway.cfngin"}[ENGINE]  # the engine's own CloudFormation client
     code = (
-        "import boto3; from stacker.providers.aws.default import get_cloudformation_client as get; "
-        "print(get(boto3.session.Session(region_name='us-east-1')).meta.config.retries)"
+        "import boto3; from %s.providers.aws.default import get_cloudformation_client as get; "
+        "print(get(boto3.session.Session(region_name='us-east-1')).meta.config.retries)" % provider
     )
     shown = subprocess.run([sys.executable, "-c", code], env=deploy.child_environment(environ),
                            capture_output=True, text=True, check=True).stdout
@@ -227,6 +228,76 @@ def test_the_outcome_file_says_how_the_run_ended(tmp_path, monkeypatch, name):
     outcome = tmp_path / "outcome.json"
     code = stacker_child.run(str(outcome), ["build", "a.env", "tenant.yaml"], script=script)
     assert (code, json.loads(outcome.read_text())) == (expected["exit_code"], expected)
+
+
+# --- tracebacks: our own errors show their message; the traceback goes to a file ------------------
+
+RAISING_STACKER = """\
+import logging, sys
+from hooks import errors
+handler = logging.StreamHandler(sys.stderr)
+logging.getLogger("stacker").addHandler(handler)
+try:
+    try:
+        raise {error}
+    except Exception:
+        if {logged}:
+            logging.getLogger("stacker.hooks.utils").exception("Method %s threw an exception:", "hooks.steps.x.check")
+        raise
+finally:
+    logging.getLogger("stacker").removeHandler(handler)
+"""
+SNAPSHOT_MISSING = "errors.SourceSnapshotMissing('source snapshot xy-0146-dev-20261120t080000z not found')"
+
+
+@pytest.mark.parametrize(
+    "error, logged, debug, shown, in_file",
+    [
+        pytest.param(SNAPSHOT_MISSING, True, False,
+                     ["Method hooks.steps.x.check threw an exception: SourceSnapshotMissing: source snapshot "
+                      "xy-0146-dev-20261120t080000z not found (traceback in {log}; `tenantstack deploy --debug` shows "
+                      "it here)"], True, id="a-hook-raised-ours"),
+        pytest.param("errors.LockHeld('namespace xy-0146-qa is locked')", False, False,
+                     ["stacker stopped: LockHeld: namespace xy-0146-qa is locked (traceback in {log}; `tenantstack "
+                      "deploy --debug` shows it here)"], True, id="ours-uncaught-only"),
+        pytest.param(SNAPSHOT_MISSING, True, True, None, False, id="debug-keeps-the-traceback"),
+        pytest.param("RuntimeError('a bug')", True, False, None, False, id="not-ours-keeps-the-traceback"),
+    ],
+)
+def test_the_child_shows_our_errors_as_their_message_and_files_the_traceback(
+        tmp_path, monkeypatch, capsys, error, logged, debug, shown, in_file):
+    monkeypatch.setattr(sys, "argv", list(sys.argv))
+    log = tmp_path / "logs" / "xy-0146-qa.log"
+    monkeypatch.setenv(stacker_child.TRACEBACK_LOG_VARIABLE, str(log))
+    if debug:
+        monkeypatch.setenv(stacker_child.DEBUG_VARIABLE, "1")
+    script = write(tmp_path, "stacker", RAISING_STACKER.format(error=error, logged=logged))
+    stacker_child.run(str(tmp_path / "outcome.json"), ["build", "a.env", "tenant.yaml"], script=script)
+    err = capsys.readouterr().err
+    if shown is None:
+        assert "Traceback (most recent call last)" in err
+    else:
+        assert err.splitlines() == [line.format(log=log) for line in shown]
+    assert log.exists() is in_file
+    if in_file:
+        filed = log.read_text()
+        assert "Traceback (most recent call last)" in filed and error.split("(")[0].split(".")[-1] in filed
+
+
+def test_a_traceback_that_cannot_be_filed_stays_in_the_output(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", list(sys.argv))
+    (tmp_path / "a-file").write_text("")
+    unwritable = tmp_path / "a-file" / "x.log"  # a file is no directory
+    monkeypatch.setenv(stacker_child.TRACEBACK_LOG_VARIABLE, str(unwritable))
+    script = write(tmp_path, "stacker", RAISING_STACKER.format(error=SNAPSHOT_MISSING, logged=True))
+    stacker_child.run(str(tmp_path / "outcome.json"), ["build", "a.env", "tenant.yaml"], script=script)
+    assert "Traceback (most recent call last)" in capsys.readouterr().err
+
+
+def test_debug_asks_the_child_for_every_traceback():
+    assert deploy.traceback_environment("xy-0146-qa", debug=True) == {stacker_child.DEBUG_VARIABLE: "1"}
+    assert deploy.traceback_environment("xy-0146-qa", now=0, directory="/logs") == {
+        stacker_child.TRACEBACK_LOG_VARIABLE: "/logs/xy-0146-qa-19700101T000000Z.log"}
 
 
 @pytest.mark.parametrize(
@@ -407,7 +478,7 @@ def test_a_run_killed_after_its_database_is_cleaned_up_in_process(live, monkeypa
     # so the run waits there (adaptive retries) while the kill arrives, however fast the rest is.
     monkeypatch.setenv(drills.THROTTLE_VARIABLE, "ecs.DescribeServices*4")
     cancel = deploy.Cancel()
-    output = KillAt("db: complete", cancel)
+    output = KillAt(engine_line("db: complete"), cancel)
     result = deploy.deploy(QA_ENV, {"db_timestamp": TS2}, output=output, cancel=cancel)
     assert (result.exit_code, result.interrupted, result.stacker_exit) == (4, True, -9), output.getvalue()[-3000:]
     recovery = result.recovery
@@ -415,8 +486,8 @@ def test_a_run_killed_after_its_database_is_cleaned_up_in_process(live, monkeypa
     assert recovery.actions[0].startswith("took over the deploy lock the failed run left (")
     assert recovery.actions[-1] == "released the deploy lock"
     assert result.message == (
-        "stacker was killed by signal SIGKILL; cleaned up: lock released, database retired (final snapshot %s)"
-        % recovery.final_snapshot)
+        "%s was killed by signal SIGKILL; cleaned up: lock released, database retired (final snapshot %s)"
+        % (ENGINE, recovery.final_snapshot))
     state = live.state(QA)
     assert_invariants(state, TS1)  # old database and service serve, pointer unchanged, lock free
     assert state.pointer_version == before.pointer_version

@@ -46,10 +46,12 @@ def test_check_fleet_returns_every_tenant_in_order(tmp_path):
 
 def test_check_fleet_reports_every_problem_together(tmp_path):
     qa = env_file(tmp_path, "ab-0001-qa", 1)
+    other = tmp_path / "other"
+    other.mkdir()
     files = [
         qa,
         qa,  # listed twice
-        env_file(tmp_path, "ab-0001-qa", 2, name="copy.env"),  # a second file of one namespace
+        env_file(other, "ab-0001-qa", 2),  # a second file of one namespace
         env_file(tmp_path, "ab-0001-uat", 1),  # ab-0001-qa's listener priority on the same tier
         env_file(tmp_path, "ab-0001-stage", 3, hostname="ab-0001-qa.apps.example.com"),  # its hostname too
         env_file(tmp_path, "ab-0001-prod", 1),  # priority 1 again, but on another tier: fine
@@ -61,7 +63,7 @@ def test_check_fleet_reports_every_problem_together(tmp_path):
         "the fleet was not started, nothing was deployed: 5 problem(s):",
         "  - env file {qa} is listed twice (also as {qa}); list each tenant once",
         "  - env file {tmp}/missing.env not found; name an existing environments/<namespace>.env file",
-        "  - namespace ab-0001-qa is used by both {qa} and {tmp}/copy.env; each tenant needs its own",
+        "  - namespace ab-0001-qa is used by both {qa} and {tmp}/other/ab-0001-qa.env; each tenant needs its own",
         "  - hostname ab-0001-qa.apps.example.com is used by both {qa} and {tmp}/ab-0001-stage.env (tier "
         "common-nonprod); each tenant needs its own",
         "  - listener_priority 1 is used by both {qa} and {tmp}/ab-0001-uat.env (tier common-nonprod); each "
@@ -368,3 +370,22 @@ def test_the_cli_refuses_a_bad_budget_before_anything_runs(tmp_path, monkeypatch
     assert stand_in.calls == []
     assert "--max-api-rate '-1' is invalid: expected API calls per second, a number >= 0 (0: no limit), e.g. 40" \
         in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fleet_options", [pytest.param([], id="one-deploy"), pytest.param(["--fleet"], id="fleet")])
+def test_the_cli_debug_option_reaches_every_deploy(tmp_path, monkeypatch, capsys, fleet_options):
+    seen = []
+
+    def stand_in(env_file, *args, debug=False, **kwargs):
+        seen.append(debug)
+        return StandIn(seconds=0)(env_file, *args, **kwargs)
+
+    monkeypatch.setattr(deploy, "deploy", stand_in)
+    run_fleet = fleet.run_fleet  # its default run_deploy is the real deploy.deploy, bound when it was defined
+    monkeypatch.setattr(fleet, "run_fleet", lambda *args, run_deploy=None, **kwargs: run_fleet(
+        *args, run_deploy=run_deploy or deploy.deploy, **kwargs))
+    files = [env_file(tmp_path, "ab-0001-qa", 1)]
+    log_dir = ["--log-dir", str(tmp_path / "logs")] if fleet_options else []
+    assert cli.main(["deploy", *fleet_options, *files, *log_dir]) == 0
+    assert cli.main(["deploy", *fleet_options, *files, *log_dir, "--debug"]) == 0
+    assert seen == [False, True]

@@ -12,10 +12,10 @@ def secret_value(aws):
 
 def test_the_secret_is_created_once_tagged_and_recorded_by_arn(aws):
     secrets, ssm = aws.client("secretsmanager"), aws.client("ssm")
-    first = credentials.ensure_db_secret_exists(secrets, ssm, NS, "app")
+    first = credentials.ensure_db_secret_exists(secrets, ssm, NS, "admin")
     value = secret_value(aws)
-    assert first["created"] and value["username"] == "app" and len(value["password"]) == 32
-    again = credentials.ensure_db_secret_exists(secrets, ssm, NS, "app")
+    assert first["created"] and value["username"] == "admin" and len(value["password"]) == 32
+    again = credentials.ensure_db_secret_exists(secrets, ssm, NS, "admin")
     assert again == {"arn": first["arn"], "created": False}
     assert secret_value(aws) == value  # the password never changes under a running database
     assert ssm.get_parameter(Name=naming.ssm_secret_arn_parameter(NS))["Parameter"]["Value"] == first["arn"]
@@ -25,7 +25,19 @@ def test_the_secret_is_created_once_tagged_and_recorded_by_arn(aws):
 
 def test_the_username_follows_the_source_snapshot_and_the_password_stays(aws):
     secrets, ssm = aws.client("secretsmanager"), aws.client("ssm")
-    credentials.ensure_db_secret_exists(secrets, ssm, NS, "app")
-    before = secret_value(aws)
     credentials.ensure_db_secret_exists(secrets, ssm, NS, "admin")
-    assert secret_value(aws) == dict(before, username="admin")
+    before = secret_value(aws)
+    credentials.ensure_db_secret_exists(secrets, ssm, NS, "root")
+    assert secret_value(aws) == dict(before, username="root")
+
+
+def test_the_application_users_secret_is_its_own_with_a_fixed_user_and_recorded_by_arn(aws):
+    secrets, ssm = aws.client("secretsmanager"), aws.client("ssm")
+    master = credentials.ensure_db_secret_exists(secrets, ssm, NS, "admin")
+    app = credentials.ensure_app_secret_exists(secrets, ssm, NS)
+    assert app["created"] and app["arn"] != master["arn"]
+    value = json.loads(secrets.get_secret_value(SecretId=naming.db_app_secret_name(NS))["SecretString"])
+    assert value["username"] == naming.APP_DB_USER == "app" and len(value["password"]) == 32
+    assert value["password"] != secret_value(aws)["password"]
+    assert ssm.get_parameter(Name=naming.ssm_app_secret_arn_parameter(NS))["Parameter"]["Value"] == app["arn"]
+    assert credentials.ensure_app_secret_exists(secrets, ssm, NS) == {"arn": app["arn"], "created": False}

@@ -88,9 +88,9 @@ def test_without_the_source_snapshot_a_registered_existing_database_is_the_resto
     clients, context, provider = endpoint_hook
     create_database(clients, QA, TS)  # instance, stack and registration, as a deploy leaves them
     found = restore_source(clients)
-    assert (found["DBInstanceIdentifier"], found["MasterUsername"]) == ("xy-0146-qa-db-%s" % TS, "app")
+    assert (found["DBInstanceIdentifier"], found["MasterUsername"]) == ("xy-0146-qa-db-%s" % TS, "dbadmin")
     assert source_snapshot.check_source_snapshot(context, provider) == {
-        "status": "database exists", "snapshot": None, "database": "xy-0146-qa-db-%s" % TS, "master_username": "app",
+        "status": "database exists", "snapshot": None, "database": "xy-0146-qa-db-%s" % TS, "master_username": "dbadmin",
     }
 
 

@@ -19,6 +19,7 @@ from hooks.steps import stable
 CLUSTER, SERVICE = "common-nonprod", "xy-0146-qa"
 ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/xy-0146-qa:%d"
 OLD, NEW = ARN % 6, ARN % 7
+TARGET_GROUP = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/xy-0146-qa/0123456789abcdef"
 GUIDANCE = (
     " The SSM pointer was not flipped, so the old database still serves. Look at "
     "`aws ecs describe-services --cluster common-nonprod --services xy-0146-qa` and the service's events, "
@@ -411,6 +412,7 @@ def test_revert_service_points_the_service_back(aws):
 
 def test_output_name_matches_the_blueprint():
     assert stable.TASK_DEFINITION_OUTPUT == service_blueprint.TASK_DEFINITION + "Arn"
+    assert stable.TARGET_GROUP_OUTPUT == service_blueprint.TARGET_GROUP + "Arn"
 
 
 def service_template(with_output=True):
@@ -444,6 +446,7 @@ def service_template(with_output=True):
     }
     if with_output:
         template["Outputs"]["TaskDefinitionArn"] = {"Value": {"Ref": "TaskDefinition"}}
+        template["Outputs"]["TargetGroupArn"] = {"Value": TARGET_GROUP}
     return json.dumps(template)
 
 
@@ -486,7 +489,8 @@ def test_expected_task_definition_without_the_output(aws):
     with pytest.raises(errors.DeployFailed) as raised:
         stable.expected_task_definition(aws.client("cloudformation"), "xy-0146-qa")
     assert str(raised.value) == (
-        "the service stack xy-0146-qa-service has no output TaskDefinitionArn (its outputs: ServiceName); "
+        "the service stack xy-0146-qa-service has no output TaskDefinitionArn or TargetGroupArn (its outputs: "
+        "ServiceName); "
         "it must be built from blueprints.service.TenantService"
     )
 
@@ -576,7 +580,8 @@ def test_hook_failed_revert_is_logged_and_the_gate_error_raised(aws, monkeypatch
                     "StackName": "xy-0146-qa-service",
                     "CreationTime": datetime.datetime(2026, 1, 15),
                     "StackStatus": "UPDATE_COMPLETE",
-                    "Outputs": [{"OutputKey": "TaskDefinitionArn", "OutputValue": NEW}],
+                    "Outputs": [{"OutputKey": "TaskDefinitionArn", "OutputValue": NEW},
+                                {"OutputKey": "TargetGroupArn", "OutputValue": TARGET_GROUP}],
                 }
             ]
         },
@@ -591,10 +596,11 @@ def test_hook_failed_revert_is_logged_and_the_gate_error_raised(aws, monkeypatch
         service_message="TaskDefinition is inactive",
         expected_params={"cluster": CLUSTER, "service": SERVICE, "taskDefinition": OLD},
     )
-    ssm = aws.client("ssm")
-    monkeypatch.setattr(
-        aws_clients, "client", lambda name, region=None: {"ecs": ecs, "cloudformation": cfn, "ssm": ssm}[name]
-    )
+    ecs_stub.add_response("list_tasks", {"taskArns": []},  # why tasks stopped, for the message: none did
+                          {"cluster": CLUSTER, "serviceName": SERVICE, "desiredStatus": "STOPPED"})
+    ssm, elbv2, logs = aws.client("ssm"), aws.client("elbv2"), aws.client("logs")
+    made = {"ecs": ecs, "cloudformation": cfn, "ssm": ssm, "elbv2": elbv2, "logs": logs}
+    monkeypatch.setattr(aws_clients, "client", lambda name, region=None: made[name])
     monkeypatch.delenv(endpoint_quirks.SWITCH, raising=False)
     with pytest.raises(stable.ServiceNotStable, match="the rollout of xy-0146-qa:7 FAILED"):
         stable.wait_for_service(recorded(aws, OLD), PROVIDER)

@@ -49,7 +49,7 @@ def create_instance(rds, namespace, timestamp):
         Engine="mysql",
         DBInstanceClass="db.t4g.micro",
         AllocatedStorage=20,
-        MasterUsername="app",
+        MasterUsername="dbadmin",
         MasterUserPassword="not-a-secret-1",
         DeletionProtection=True,
         Tags=aws_tags(namespace),
@@ -205,7 +205,7 @@ def test_discover_finds_an_instance_by_the_tags_its_template_gives_it(aws):
             "Engine": "mysql",
             "DBInstanceClass": "db.t4g.micro",
             "AllocatedStorage": "20",
-            "MasterUsername": "app",
+            "MasterUsername": "dbadmin",
             "MasterUserPassword": "not-a-secret-1",
             "Tags": aws_tags(NS),
         },
@@ -403,3 +403,36 @@ def test_the_service_blueprint_puts_db_timestamp_where_inventory_reads_it():
     (definition,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::ECS::TaskDefinition"]
     (php,) = [c for c in definition["Properties"]["ContainerDefinitions"] if c["Name"] == naming.PHP_CONTAINER]
     assert {"Name": naming.DB_TIMESTAMP_VARIABLE, "Value": T2} in php["Environment"]
+
+
+PHP_WITH = {"name": naming.PHP_CONTAINER, "environment": [{"name": naming.DB_TIMESTAMP_VARIABLE, "value": T1}]}
+
+
+@pytest.mark.parametrize(
+    "containers, expected, found",
+    [
+        pytest.param([{"name": "nginx"}, PHP_WITH], T1, None, id="ours"),
+        pytest.param(None, None, "no containers", id="containers-missing"),
+        pytest.param([], None, "no containers", id="no-containers"),
+        pytest.param([{"cpu": 0, "environment": []}, {"cpu": 0}], None, "<unnamed container>, <unnamed container>",
+                     id="unnamed-containers-as-the-endpoints-update-leaves-them"),
+        pytest.param([{"name": "web", "environment": [{"name": naming.DB_TIMESTAMP_VARIABLE, "value": T1}]}], None,
+                     "web", id="no-php-container"),
+        pytest.param([{"name": naming.PHP_CONTAINER}], None, "php", id="php-without-environment"),
+        pytest.param([{"name": naming.PHP_CONTAINER, "environment": [{"value": T1}, {"name": "X"}]}], None, "php",
+                     id="environment-entries-without-names-or-values"),
+        pytest.param([{"name": naming.PHP_CONTAINER, "environment": [
+            {"name": naming.DB_TIMESTAMP_VARIABLE, "value": "yesterday"}]}], None, "php", id="not-a-timestamp"),
+    ],
+)
+def test_task_definition_timestamp_never_crashes_and_says_what_it_found(caplog, containers, expected, found):
+    definition = {"taskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/xy-0146-qa:9"}
+    if containers is not None:
+        definition["containerDefinitions"] = containers
+    with caplog.at_level("WARNING", logger="hooks.tenant.inventory"):
+        assert inventory.task_definition_timestamp(definition) == expected
+    if found is None:
+        assert caplog.text == ""
+    else:
+        assert ("task definition arn:aws:ecs:us-east-1:123456789012:task-definition/xy-0146-qa:9 has no DB_TIMESTAMP "
+                "in a php container (it has %s); it references no database" % found) in caplog.text

@@ -10,7 +10,7 @@ import pytest
 
 from hooks import cli, naming
 from hooks.lock import deploy_lock
-from tests.e2e.stacker_cli import REPO
+from tests.e2e.stacker_cli import ENGINE, REPO
 from tests.e2e.tenants import TS1, TS2, Tenants, assert_invariants, assert_retired_with_final_snapshot
 
 TENANTSTACK = str(Path(sys.executable).parent / "tenantstack")
@@ -138,9 +138,9 @@ def test_a_failed_stack_exits_4_and_the_lock_and_leftover_are_cleaned_up(live):
     run = tenantstack(live.env, "deploy", QA_ENV, "-e", "db_timestamp=%s" % TS2)
     assert run.returncode == 4, run.stderr[-4000:]
     assert re.fullmatch(
-        r"xy-0146-qa: failed \(stacker: The following steps failed: db, service \(its output has the reason\); "
+        r"xy-0146-qa: failed \(%s: The following steps failed: db, service \(its output has the reason\); "
         r"cleaned up: lock released, database retired \(final snapshot %s-final-\d{8}t\d{6}z\), \d+\.\d s\)\n"
-        % naming.db_instance_id(QA, TS2), run.stdout)
+        % (ENGINE, naming.db_instance_id(QA, TS2)), run.stdout)
     state = live.state(QA)
     # The old service and database serve on, the pointer never moved, the lock is gone.
     assert (state.active, state.pointer_version, state.service_timestamp, state.lock) == (

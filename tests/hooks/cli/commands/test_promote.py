@@ -48,7 +48,7 @@ def test_promote_writes_one_line_and_shows_the_diff(qa_on_ts2, envs, capsys):
         "+db_timestamp: 20261115t120000z",
         " hostname: xy-0146.apps.example.com",
         " listener_priority: 1465",
-        " nginx_image: public.ecr.aws/nginx/nginx:1.27.3",
+        " # Images pinned by digest in the project's ECR repositories; a pipeline deploy passes the",
         "promoted xy-0146-qa to xy-0146-prod: %s now sets db_timestamp 20261115t120000z (was 20261101t090000z)" % prod,
         "review and commit it; the deploy of xy-0146-prod carries it out: tenantstack deploy %s" % prod,
         "",
