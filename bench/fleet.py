@@ -6,8 +6,8 @@ are then deployed with
 
     tenantstack deploy --fleet <env files> --parallel P --max-api-rate BUDGET --json --log-dir DIR
 
-timed from start to exit. BUDGET is the bench's --api-budget: the fleet splits it over
-its stacker processes (hooks/aws/api_rate.py, docs/deploy.md). Every process of the fleet
+timed from start to exit. BUDGET is the bench's --api-budget: one token bucket every
+process of the fleet draws from (hooks/aws/api_rate.py, docs/deploy.md). Every process of the fleet
 (the CLI, each stacker) counts its API requests (bench/child/sitecustomize.py), on its
 own, after the ceiling has let the request go: the peak rate is the most requests in any
 1-second window across all of them, and must stay within the budget. Rounds alternate

@@ -41,10 +41,19 @@ The stack registers its database in SSM at `/<namespace>/db/databases/<timestamp
 as a compact JSON object (instance_id, stack, snapshot: what it restores from, source:
 the source snapshot, endpoint, port; all strings),
 so the pipeline lists a namespace's databases with one GetParametersByPath call.
+
+Logs and alarms: the instance exports its MySQL error and slow query logs (the tier's parameter
+group turns the slow query log on) to `/aws/rds/instance/<instance id>/<log>`. RDS would create
+those groups itself, unencrypted and kept forever; this stack creates them first (the instance
+depends on them), encrypted with the tier's logs key and kept LogRetentionDays, and deletes them
+with the stack when the pipeline retires the database. Its alarms (CPU, free storage,
+connections) are blueprints/alarms.py's.
 """
 import json
 
-from troposphere import GetAtt, Ref, Sub, rds, ssm
+from troposphere import GetAtt, Ref, Sub, logs, rds, ssm
+
+from blueprints import alarms
 
 from blueprints.base import TenantstackBlueprint
 from blueprints.network import MYSQL_PORT, no_egress_rule, security_group, tcp_rule
@@ -57,6 +66,13 @@ DATABASE_SUBNET_GROUP = "DatabaseSubnetGroup"
 DATABASE_REGISTRATION = "DatabaseRegistration"
 
 ENGINE = "mysql"
+# One log group per exported log: ErrorLogGroup, SlowqueryLogGroup.
+LOG_GROUPS = {log: "%sLogGroup" % log.capitalize() for log in naming.RDS_EXPORTED_LOGS}
+DATABASE_THRESHOLDS = {
+    "AlarmCpuPercent": "alarm_db_cpu_percent",
+    "AlarmFreeStorageMiB": "alarm_db_free_storage_mib",
+    "AlarmConnections": "alarm_db_connections",
+}
 
 
 def secret_reference(namespace, key):
@@ -108,6 +124,7 @@ class TenantDatabase(TenantstackBlueprint):
             "type": CFNString,
             "description": "The tier's MySQL parameter group requiring TLS (output DatabaseParameterGroupName)",
         },
+        **alarms.monitoring_variables("the database's exported logs are", DATABASE_THRESHOLDS),
     }
 
     def validate(self, variables):
@@ -121,6 +138,7 @@ class TenantDatabase(TenantstackBlueprint):
                 "project's data" % (self.namespace, self.namespace.project_key),
             )
         self.source_namespace = source
+        self.thresholds = alarms.parse_thresholds(self, variables, DATABASE_THRESHOLDS)
 
     def build(self, variables):
         self.instance_id = naming.db_instance_id(self.namespace, self.timestamp)
@@ -128,8 +146,25 @@ class TenantDatabase(TenantstackBlueprint):
         self.snapshot = naming.restore_snapshot_id(self.namespace, self.timestamp)
         self.subnet_group()
         self.security_group()
+        self.log_groups()
         self.database()
         self.registration()
+        for alarm in alarms.database_alarms(self.namespace, self.timestamp, self.instance_id, Ref("AlarmTopicArn"),
+                                            self.thresholds):
+            self.add_resource(alarm)
+
+    def log_groups(self):
+        for log, logical_id in LOG_GROUPS.items():
+            self.add_resource(
+                logs.LogGroup(
+                    logical_id,
+                    LogGroupName=naming.rds_log_group_name(self.instance_id, log),
+                    RetentionInDays=Ref("LogRetentionDays"),
+                    KmsKeyId=Ref("LogsKeyArn"),
+                    DeletionPolicy="Delete",  # goes with the stack, after the pipeline retired the database
+                    UpdateReplacePolicy="Delete",
+                )
+            )
 
     def subnet_group(self):
         self.add_resource(
@@ -177,6 +212,8 @@ class TenantDatabase(TenantstackBlueprint):
                 BackupRetentionPeriod=Ref("BackupRetentionDays"),
                 CopyTagsToSnapshot=True,
                 AutoMinorVersionUpgrade=True,
+                EnableCloudwatchLogsExports=list(naming.RDS_EXPORTED_LOGS),
+                DependsOn=sorted(LOG_GROUPS.values()),
                 DeletionPolicy="Retain",
                 UpdateReplacePolicy="Retain",
             )

@@ -6,8 +6,8 @@ import. Which resources each set reaches, and on which conditions, is deploy_iam
 The module is a table: its lines are alike in shape (`duplicates` lists them) and differ in data.
 """
 from awacs import (
-    cloudformation, codebuild, ec2, ecr, ecs, elasticloadbalancing as elb, iam, kms, logs, rds, s3, secretsmanager,
-    ssm, tag,
+    cloudformation, cloudwatch, codebuild, ec2, ecr, ecs, elasticloadbalancing as elb, iam, kms, logs, rds, s3,
+    secretsmanager, ssm, tag,
 )
 
 STACK_ACTIONS = [
@@ -84,6 +84,11 @@ IMAGE_ACTIONS = [ecr.BatchGetImage, ecr.DescribeImages, ecr.PutImage]
 LOG_GROUP_ACTIONS = [
     logs.CreateLogGroup, logs.DeleteLogGroup, logs.DeleteRetentionPolicy, logs.ListTagsForResource,
     logs.PutRetentionPolicy, logs.TagResource, logs.UntagResource,
+]
+# The namespace's alarms: CloudFormation creates, changes and deletes them; the stable gate's bake reads them.
+ALARM_ACTIONS = [
+    cloudwatch.DeleteAlarms, cloudwatch.DescribeAlarms, cloudwatch.ListTagsForResource, cloudwatch.PutMetricAlarm,
+    cloudwatch.TagResource, cloudwatch.UntagResource,
 ]
 BUILD_READ_ACTIONS = [codebuild.BatchGetBuilds]
 STATUS_WRITE_ACTIONS = [s3.PutObject]

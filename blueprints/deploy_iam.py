@@ -64,7 +64,8 @@ def deploy_policies(namespace, source_namespace, parameters):
     {part: document} for the parts "stacks" (stacks, ECS service, service roles, log
     groups), "network" (security groups, target group, listener rule; and the build's own
     needs: its logs, artifacts and key) and "data" (parameters, secret, databases,
-    snapshots, keys, the project's images; the stable gate's look at tasks and their logs). Together they exceed
+    snapshots, keys, the project's images; the stable gate's look at tasks and their logs), "monitoring"
+    (the namespace's alarms and the log groups its databases export to). Together they exceed
     what a role's inline policies may hold (10,240 characters); each fits a managed
     policy (6,144) with room to grow.
     """
@@ -78,6 +79,7 @@ def deploy_policies(namespace, source_namespace, parameters):
             Version=POLICY_VERSION,
             Statement=data_statements(ns, source, parameters) + image_statements(ns) + gate_statements(ns),
         ),
+        "monitoring": PolicyDocument(Version=POLICY_VERSION, Statement=monitoring_statements(ns)),
     }
 
 
@@ -271,6 +273,21 @@ def gate_statements(ns):
         Statement(
             Sid="ReadServiceLogs", Effect=Allow, Action=actions.SERVICE_LOG_READ_ACTIONS,
             Resource=[arn("logs", naming.log_group_arn_resource(ns))],
+        ),
+    ]
+
+
+def monitoring_statements(ns):
+    """The namespace's alarms (alarm:<namespace>-*: its service's and its databases') and the log groups RDS
+    exports its databases' logs to, which the database stacks create first (/aws/rds/instance/<namespace>-db-*)."""
+    return [
+        Statement(
+            Sid="ManageNamespaceAlarms", Effect=Allow, Action=actions.ALARM_ACTIONS,
+            Resource=[arn("cloudwatch", naming.alarms_arn_resource(ns))],
+        ),
+        Statement(
+            Sid="ManageNamespaceDatabaseLogGroups", Effect=Allow, Action=actions.LOG_GROUP_ACTIONS,
+            Resource=[arn("logs", naming.rds_log_groups_arn_resource(ns))],
         ),
     ]
 

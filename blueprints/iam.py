@@ -67,6 +67,14 @@ KEY_ADMIN_ACTIONS = [
     kms.PutKeyPolicy, kms.RevokeGrant, kms.ScheduleKeyDeletion, kms.TagResource, kms.UntagResource,
     kms.UpdateKeyDescription,
 ]
+# CloudWatch Logs encrypting log groups with a key (no DescribeKey), only for the groups the
+# kms:EncryptionContext:aws:logs:arn condition names.
+LOG_KEY_ACTIONS = [kms.Decrypt, kms.Encrypt, GENERATE_DATA_KEY_ANY, REENCRYPT_ANY]
+LOGS_ENCRYPTION_CONTEXT = "kms:EncryptionContext:aws:logs:arn"
+# Administering a key whose alias lives in the same stack: the alias actions need the key's permission too.
+ALIASED_KEY_ADMIN_ACTIONS = sorted(
+    KEY_ADMIN_ACTIONS + [kms.CreateAlias, kms.DeleteAlias, kms.UpdateAlias], key=lambda action: action.JSONrepr()
+)
 
 
 # --- statements ---------------------------------------------------------------------------------

@@ -17,8 +17,9 @@ from troposphere import GetAtt, Ref, Sub, s3, sns
 
 from blueprints import storage
 from blueprints.iam import (
-    ANY_RESOURCE, EVENTS_PRINCIPAL, GENERATE_DATA_KEY_ANY, KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS, POLICY_VERSION,
-    REENCRYPT_ANY, Statement, administer_key, arn, regional_endpoint, this_account, use_key_through,
+    ANY_RESOURCE, EVENTS_PRINCIPAL, GENERATE_DATA_KEY_ANY, KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS, LOG_KEY_ACTIONS,
+    LOGS_ENCRYPTION_CONTEXT, POLICY_VERSION, Statement, administer_key, arn, regional_endpoint, this_account,
+    use_key_through,
 )
 from blueprints.project_base import ProjectBlueprint
 from hooks import naming
@@ -27,12 +28,9 @@ KEY, KEY_ALIAS = "ArtifactKey", "ArtifactKeyAlias"
 BUCKET, BUCKET_POLICY = "ArtifactBucket", "ArtifactBucketPolicy"
 TOPIC, TOPIC_POLICY = "NotificationTopic", "NotificationTopicPolicy"
 
-# CloudWatch Logs encrypts the build logs: no DescribeKey.
-LOG_KEY_ACTIONS = [kms.Decrypt, kms.Encrypt, GENERATE_DATA_KEY_ANY, REENCRYPT_ANY]
 # EventBridge publishes to the encrypted topic.
 EVENTS_KEY_ACTIONS = [kms.Decrypt, GENERATE_DATA_KEY_ANY]
 PUBLISH = sns_actions.Publish
-LOGS_ENCRYPTION_CONTEXT = "kms:EncryptionContext:aws:logs:arn"
 
 
 class PipelineArtifacts(ProjectBlueprint):

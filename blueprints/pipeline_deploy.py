@@ -27,7 +27,8 @@ from hooks.engine.stacker_compat import CFNString
 
 LOG_GROUP = "BuildLogGroup"
 ROLE = "DeployRole"
-POLICIES = (("DeployStacksPolicy", "stacks"), ("DeployNetworkPolicy", "network"), ("DeployDataPolicy", "data"))
+POLICIES = (("DeployStacksPolicy", "stacks"), ("DeployNetworkPolicy", "network"), ("DeployDataPolicy", "data"),
+            ("DeployMonitoringPolicy", "monitoring"))
 PROJECT = "DeployProject"
 BOUNDARY = "ServiceBoundary"
 BUCKET_PARAMETER, KEY_PARAMETER = codebuild.BUCKET_PARAMETER, codebuild.KEY_PARAMETER

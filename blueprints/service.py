@@ -13,10 +13,14 @@ No password appears here: the `DatabaseSecretArn` and `DatabaseAppSecretArn` tem
 parameters are SSM parameter types whose defaults are the namespace's secret-ARN
 parameters, so CloudFormation resolves the ARNs at deploy time and ECS injects the
 credentials from Secrets Manager. IAM policies live in `blueprints.service_iam`.
+
+The service's log group keeps LogRetentionDays (env key log_retention) and is encrypted with
+the tier's logs key (output LogsKeyArn of `<tier>-vpc`). The service's alarms (5xx rate and
+unhealthy hosts of its target group, tasks below desired) are blueprints/alarms.py's.
 """
 from troposphere import GetAtt, Parameter, Ref, ecs, elasticloadbalancingv2 as elb, iam, logs
 
-from blueprints import containers, service_iam
+from blueprints import alarms, containers, service_iam
 from blueprints.base import TenantstackBlueprint
 from blueprints.iam import ECS_TASKS_PRINCIPAL, permissions_boundary_arn, trust_policy
 from hooks import naming
@@ -34,7 +38,8 @@ DATABASE_SECRET_ARN, DATABASE_APP_SECRET_ARN = containers.MASTER_SECRET_ARN, con
 APP_FILES_BUCKET_NAME = "AppFilesBucketName"
 PHP, NGINX, NGINX_PORT = containers.PHP, containers.NGINX, containers.NGINX_PORT
 
-LOG_RETENTION_DAYS = 90
+# Alarm thresholds: plain variables (the rendered template shows them), each the env key's value.
+SERVICE_THRESHOLDS = {"Alarm5xxPercent": "alarm_5xx_percent", "AlarmUnhealthyHosts": "alarm_unhealthy_hosts"}
 DEREGISTRATION_DELAY = "30"  # seconds; the default 300 slows every rollout
 # The load balancer's verdict (docs/application.md, "How a broken database is caught"): /healthz
 # answers within 4.5 s, so a 5 s timeout; two failures 10 s apart make a target unhealthy, two
@@ -111,10 +116,13 @@ class TenantService(TenantstackBlueprint):
             "allowed_pattern": r"^[0-9]{1,5}$",
             "constraint_description": "a TCP port number",
         },
+        "LoadBalancerFullName": {"type": CFNString, "description": "The shared ALB's full name (alarm dimension)"},
+        **alarms.monitoring_variables("the service's log group is", SERVICE_THRESHOLDS),
     }
 
     def validate(self, variables):
         self.timestamp = self.parse("Timestamp", variables["Timestamp"], naming.parse_timestamp)
+        self.thresholds = alarms.parse_thresholds(self, variables, SERVICE_THRESHOLDS)
 
     def build(self, variables):
         self.secret_arn_parameters()
@@ -124,6 +132,8 @@ class TenantService(TenantstackBlueprint):
         self.target_group()
         self.listener_rule()
         self.service()
+        for alarm in alarms.service_alarms(self.namespace, Ref("AlarmTopicArn"), TARGET_GROUP, self.thresholds):
+            self.add_resource(alarm)
 
     def secret_arn_parameters(self):
         for name, default, what in (
@@ -145,7 +155,8 @@ class TenantService(TenantstackBlueprint):
             logs.LogGroup(
                 LOG_GROUP,
                 LogGroupName=naming.log_group_name(self.namespace),
-                RetentionInDays=LOG_RETENTION_DAYS,
+                RetentionInDays=Ref("LogRetentionDays"),
+                KmsKeyId=Ref("LogsKeyArn"),
                 # Explicit: the group goes with the stack (a tenant's decommissioning). A
                 # retained group keeps its fixed name and would block re-creating the stack.
                 DeletionPolicy="Delete",

@@ -21,23 +21,25 @@ per tenant: tenant stacks add their own listener rules, target groups and servic
   database stacks live one per snapshot timestamp, so both live here and enter each
   database stack as parameters. The key policy lets the account administer the key
   (IAM policies may then delegate) and lets principals of this account use it only
-  through RDS in this region (kms:ViaService, kms:CallerAccount).
+  through RDS in this region (kms:ViaService, kms:CallerAccount). The group writes the slow
+  query log and the error log, which each database exports to CloudWatch Logs
+  (blueprints/tier_database.py).
+- What the operator sees (blueprints/monitoring.py): a log bucket that receives the ALB's
+  access logs (prefix alb/, one per load balancer: every tenant's requests, told apart by
+  their host) and the files bucket's server access logs (prefix app-files/); and the topic
+  every tenant alarm of the tier notifies: the env key alarm_topic_arn when set (the
+  operators' own paging), else a topic of this stack, encrypted with a key of its own.
+  Outputs the ALB's full name, the dimension of the tenants' ALB alarms.
 """
-from awacs import kms
-from awacs.aws import PolicyDocument
-from troposphere import GetAtt, Ref, ecs, rds
+from troposphere import GetAtt, Ref, ecs, s3
 from troposphere import elasticloadbalancingv2 as elb
 
-from blueprints import storage
+from blueprints import monitoring, storage, tier_database
 from blueprints.base import TenantstackBlueprint
-from blueprints.iam import (
-    KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS, POLICY_VERSION, administer_key, regional_endpoint, sorted_actions,
-    use_key_through,
-)
 from blueprints.network import ANYWHERE, HTTP_PORT, HTTPS_PORT, security_group, tcp_rule
 from hooks import naming
 from hooks.config import settings
-from hooks.engine.stacker_compat import CFNString, EC2SubnetIdList, EC2VPCId
+from hooks.engine.stacker_compat import CFNNumber, CFNString, EC2SubnetIdList, EC2VPCId
 
 CLUSTER = "Cluster"
 LOAD_BALANCER_SECURITY_GROUP = "LoadBalancerSecurityGroup"
@@ -49,19 +51,20 @@ APP_FILES_BUCKET_POLICY = "AppFilesBucketPolicy"
 DATABASE_KEY = "DatabaseKey"
 DATABASE_KEY_ALIAS = "DatabaseKeyAlias"
 DATABASE_PARAMETER_GROUP = "DatabaseParameterGroup"
+LOG_BUCKET = "LogBucket"
+LOG_BUCKET_POLICY = "LogBucketPolicy"
+ALARM_TOPIC = "AlarmTopic"
+ALARM_TOPIC_POLICY = "AlarmTopicPolicy"
+ALARM_TOPIC_KEY = "AlarmTopicKey"
+ALARM_TOPIC_KEY_ALIAS = "AlarmTopicKeyAlias"
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 LOAD_BALANCER_ATTRIBUTES = (
     ("deletion_protection.enabled", "true"),
     ("routing.http.drop_invalid_header_fields.enabled", "true"),
+    ("access_logs.s3.enabled", "true"),
 )
-# Every tenant database is MySQL 8.0 (hooks.steps.source_snapshot refuses other snapshots).
-DATABASE_PARAMETER_FAMILY = "mysql8.0"
-DATABASE_PARAMETERS = {"require_secure_transport": "1"}
-# The tier key's alias lives in this stack too; using the key (encrypt, decrypt, grants) goes through RDS.
-DATABASE_KEY_ADMIN_ACTIONS = sorted_actions(KEY_ADMIN_ACTIONS, [kms.CreateAlias, kms.DeleteAlias, kms.UpdateAlias])
-# RDS makes grants on the key for each instance and snapshot it encrypts.
-DATABASE_KEY_USE_ACTIONS = sorted_actions(KEY_USE_ACTIONS, [kms.CreateGrant, kms.ListGrants])
+SHARED_DEFAULTS = {setting.key: setting.default for setting in settings.SHARED_SETTINGS}
 # The same rule as hooks.config.settings.certificate_arn, enforced again by CloudFormation.
 CERTIFICATE_ARN_PATTERN = settings.CERTIFICATE_ARN_PATTERN
 
@@ -88,10 +91,33 @@ class SharedTier(TenantstackBlueprint):
             "allowed_pattern": CERTIFICATE_ARN_PATTERN,
             "constraint_description": settings.CERTIFICATE_ARN_RULE,
         },
+        "AlarmTopicArn": {
+            "type": str,
+            "default": "",
+            "description": "The SNS topic the tier's alarms notify (env key alarm_topic_arn); empty: a topic of this stack",
+        },
+        "AccessLogRetentionDays": {
+            "type": CFNNumber,
+            "default": str(SHARED_DEFAULTS["access_log_retention"]),
+            "description": "Days the access logs in the log bucket are kept",
+            "min_value": 1,
+            "max_value": 3650,
+        },
+        "ElbLogDeliveryAccount": {
+            "type": str,
+            "default": "",
+            "description": "Regions opened before August 2022: the region's ELB account, which delivers ALB access logs",
+        },
     }
+
+    def validate(self, variables):
+        self.parse("AlarmTopicArn", variables["AlarmTopicArn"], settings.SHARED_RULES["alarm_topic_arn"])
+        self.parse("ElbLogDeliveryAccount", variables["ElbLogDeliveryAccount"],
+                   settings.SHARED_RULES["elb_log_delivery_account"])
 
     def build(self, variables):
         self.cluster()
+        self.log_bucket(variables["AccessLogRetentionDays"].ref, variables["ElbLogDeliveryAccount"])
         self.load_balancer_security_group(variables["VpcId"].ref, variables["VpcCidrBlock"].ref)
         self.load_balancer(variables["PublicSubnetIds"].ref)
         self.https_listener(variables["CertificateArn"].ref)
@@ -100,6 +126,7 @@ class SharedTier(TenantstackBlueprint):
         self.app_files_bucket_policy()
         self.database_key()
         self.database_parameter_group()
+        self.alarm_topic(variables["AlarmTopicArn"])
         self.declare_outputs()
 
     # --- resources ---------------------------------------------------------------
@@ -140,8 +167,15 @@ class SharedTier(TenantstackBlueprint):
                 IpAddressType="ipv4",
                 Subnets=subnet_ids,
                 SecurityGroups=[GetAtt(LOAD_BALANCER_SECURITY_GROUP, "GroupId")],
+                # ELB writes a test object when access logging is turned on: the policy must be in place.
+                DependsOn=[LOG_BUCKET_POLICY],
                 LoadBalancerAttributes=[
                     elb.LoadBalancerAttributes(Key=key, Value=value) for key, value in LOAD_BALANCER_ATTRIBUTES
+                ] + [
+                    elb.LoadBalancerAttributes(Key="access_logs.s3.bucket", Value=Ref(LOG_BUCKET)),
+                    elb.LoadBalancerAttributes(
+                        Key="access_logs.s3.prefix", Value=naming.access_log_prefix(self.namespace, "alb").rstrip("/")
+                    ),
                 ],
             )
         )
@@ -185,37 +219,48 @@ class SharedTier(TenantstackBlueprint):
         )
 
     def app_files_bucket(self):
-        self.add_resource(storage.bucket(APP_FILES_BUCKET, storage.s3_managed_encryption()))
+        self.add_resource(storage.bucket(
+            APP_FILES_BUCKET, storage.s3_managed_encryption(),
+            LoggingConfiguration=monitoring.access_logging(LOG_BUCKET, self.namespace, "app-files"),
+        ))
+
+    def log_bucket(self, retention_days, legacy_elb_account):
+        self.add_resource(monitoring.log_bucket(LOG_BUCKET, retention_days))
+        policy = monitoring.log_bucket_policy(LOG_BUCKET, APP_FILES_BUCKET, self.namespace, legacy_elb_account)
+        self.add_resource(s3.BucketPolicy(LOG_BUCKET_POLICY, Bucket=Ref(LOG_BUCKET), PolicyDocument=policy))
+
+    def alarm_topic(self, given_arn):
+        """The operators' topic when the env file names one; else this stack's own, under a key of its own."""
+        self.alarm_topic_arn = given_arn
+        if given_arn:
+            return
+        self.add_resource(storage.key(
+            ALARM_TOPIC_KEY, "%s: encrypts the tier's alarm topic" % self.namespace, monitoring.alarm_topic_key_policy()
+        ))
+        self.add_resource(storage.key_alias(ALARM_TOPIC_KEY_ALIAS, naming.alarms_kms_alias(self.namespace), ALARM_TOPIC_KEY))
+        self.add_resource(monitoring.alarm_topic(ALARM_TOPIC, self.namespace, ALARM_TOPIC_KEY))
+        self.add_resource(monitoring.alarm_topic_access(ALARM_TOPIC_POLICY, ALARM_TOPIC))
+        self.alarm_topic_arn = Ref(ALARM_TOPIC)
 
     def app_files_bucket_policy(self):
         self.add_resource(storage.tls_only_policy(APP_FILES_BUCKET_POLICY, APP_FILES_BUCKET))
 
     def database_key(self):
-        # Every database and snapshot of the tier is encrypted with it: never delete it (storage.key keeps it).
-        self.add_resource(
-            storage.key(
-                DATABASE_KEY,
-                "%s: encrypts the tier's tenant databases and their snapshots" % self.namespace,
-                database_key_policy(),
-            )
-        )
-        self.add_resource(storage.key_alias(DATABASE_KEY_ALIAS, naming.db_kms_alias(self.namespace), DATABASE_KEY))
+        for resource in tier_database.key(DATABASE_KEY, DATABASE_KEY_ALIAS, self.namespace):
+            self.add_resource(resource)
 
     def database_parameter_group(self):
-        self.add_resource(
-            rds.DBParameterGroup(
-                DATABASE_PARAMETER_GROUP,
-                Description="%s tenant databases (MySQL 8.0): TLS required" % self.namespace,
-                Family=DATABASE_PARAMETER_FAMILY,
-                Parameters=DATABASE_PARAMETERS,
-            )
-        )
+        self.add_resource(tier_database.parameter_group(DATABASE_PARAMETER_GROUP, self.namespace))
 
     def declare_outputs(self):
         self.output(CLUSTER, "Name", Ref(CLUSTER), "The tier's ECS cluster")
         self.output(CLUSTER, "Arn", GetAtt(CLUSTER, "Arn"))
         self.output(LOAD_BALANCER, "Arn", Ref(LOAD_BALANCER), "The shared application load balancer")
         self.output(LOAD_BALANCER, "DNSName", GetAtt(LOAD_BALANCER, "DNSName"), "Target of tenant host names")
+        self.output(LOAD_BALANCER, "FullName", GetAtt(LOAD_BALANCER, "LoadBalancerFullName"),
+                    "The LoadBalancer dimension of the tenants' ALB alarms")
+        self.output(LOG_BUCKET, "Name", Ref(LOG_BUCKET), "Access logs: alb/ (the ALB), app-files/ (the files bucket)")
+        self.output(ALARM_TOPIC, "Arn", self.alarm_topic_arn, "The topic every alarm of the tier notifies")
         self.output(
             LOAD_BALANCER_SECURITY_GROUP,
             "Id",
@@ -238,13 +283,3 @@ class SharedTier(TenantstackBlueprint):
             "Parameter group of the tier's tenant databases (TLS required)",
         )
 
-
-def database_key_policy():
-    """The account administers the key; its principals use it only through RDS in this region."""
-    return PolicyDocument(
-        Version=POLICY_VERSION,
-        Statement=[
-            administer_key("AdministerKeyInThisAccount", DATABASE_KEY_ADMIN_ACTIONS),
-            use_key_through("UseKeyThroughRdsInThisAccount", DATABASE_KEY_USE_ACTIONS, regional_endpoint("rds")),
-        ],
-    )

@@ -14,7 +14,11 @@ private block 4 + n, so going from 2 to 3 AZs adds subnets without renumbering t
 existing ones (a changed CIDR would replace a subnet and everything in it).
 
 VPC flow logs (all traffic) go to a CloudWatch log group named by
-hooks.naming.flow_log_group_name; the delivery role may write to that group only.
+hooks.naming.flow_log_group_name; the delivery role may write to that group only. The group is
+encrypted with the tier's logs key (alias hooks.naming.logs_kms_alias), which lives here because
+this is the tier's first stack: every log group of the tier (flow logs, each tenant's service,
+its databases' exports) uses it, and its policy lets CloudWatch Logs use it for those groups
+only (blueprints/monitoring.py).
 """
 import ipaddress
 
@@ -22,6 +26,7 @@ from awacs import logs as log_actions
 from awacs.aws import Allow, ArnLike, PolicyDocument, SourceArn
 from troposphere import GetAtt, GetAZs, Join, Ref, Select, ec2, iam, logs
 
+from blueprints import monitoring, storage
 from blueprints.base import TenantstackBlueprint
 from blueprints.iam import FLOW_LOGS_PRINCIPAL, POLICY_VERSION, Statement, arn, trust_policy
 from blueprints.network import ANYWHERE
@@ -46,6 +51,8 @@ NAT_GATEWAY = "NatGateway"
 FLOW_LOG_GROUP = "FlowLogGroup"
 FLOW_LOG_ROLE = "FlowLogRole"
 FLOW_LOG = "FlowLog"
+LOGS_KEY = "LogsKey"
+LOGS_KEY_ALIAS = "LogsKeyAlias"
 
 AZ_COUNTS = (2, 3)
 NAT_MODES = ("single", "per-az")
@@ -116,6 +123,7 @@ class SharedVpc(TenantstackBlueprint):
             self.nat_gateway(zone)
         for zone in zones:
             self.private_subnet(zone, cidr, nat_zone=zone if zone in nat_zones else 0)
+        self.logs_key()
         self.flow_logs(variables["FlowLogRetentionDays"].ref)
         self.declare_outputs(zones)
 
@@ -198,6 +206,12 @@ class SharedVpc(TenantstackBlueprint):
             )
         )
 
+    def logs_key(self):
+        self.add_resource(storage.key(
+            LOGS_KEY, "%s: encrypts the tier's log groups" % self.namespace, monitoring.logs_key_policy(self.namespace)
+        ))
+        self.add_resource(storage.key_alias(LOGS_KEY_ALIAS, naming.logs_kms_alias(self.namespace), LOGS_KEY))
+
     def flow_logs(self, retention_days):
         self.add_resource(
             logs.LogGroup(
@@ -206,6 +220,7 @@ class SharedVpc(TenantstackBlueprint):
                 UpdateReplacePolicy="Retain",
                 LogGroupName=naming.flow_log_group_name(self.namespace),
                 RetentionInDays=retention_days,
+                KmsKeyId=GetAtt(LOGS_KEY, "Arn"),
             )
         )
         self.add_resource(
@@ -242,6 +257,7 @@ class SharedVpc(TenantstackBlueprint):
             Join(",", [Ref(per_az(PRIVATE_SUBNET, zone)) for zone in zones]),
             "Private subnets (tasks, databases), comma-separated, in AZ order",
         )
+        self.output(LOGS_KEY, "Arn", GetAtt(LOGS_KEY, "Arn"), "KMS key of the tier's log groups")
 
 
 def flow_log_trust_policy():

@@ -8,6 +8,9 @@ docs/operations.md, "Exit codes" and "Error names"):
     LockHeld      3  another deploy holds the namespace's lock; nothing was changed
     DeployFailed  4  a deploy step failed; the message says what the tenant is left with
 
+and one exit code that is no error: 5, `tenantstack diff --fail-on-replace` found a guarded
+resource that a deploy would replace or remove (hooks/ops/preview.py).
+
 Every class lives here, so the names `--json` output and the deploy outcome report
 (`hooks.errors.<Class>`) stay the same wherever the code that raises them moves.
 Pure: no AWS, no stacker. Every message names the value, the rule and what to do.
@@ -18,6 +21,7 @@ UNEXPECTED = 1
 BAD_INPUT = 2
 LOCK_HELD = 3
 DEPLOY_FAILED = 4
+PREVIEW_REPLACEMENTS = 5
 INTERRUPTED = 130
 
 EXIT_CODES = {
@@ -26,6 +30,8 @@ EXIT_CODES = {
     BAD_INPUT: "bad input (nothing was changed)",
     LOCK_HELD: "the namespace's deploy lock is held by another deploy",
     DEPLOY_FAILED: "a deploy failed (the tenant keeps serving on its previous service and database)",
+    PREVIEW_REPLACEMENTS: "a preview found replacements no --allow-replace names (diff --fail-on-replace; "
+                          "nothing was changed)",
     INTERRUPTED: "interrupted",
 }
 
@@ -182,6 +188,10 @@ class WaitTimedOut(TenantstackError):
     def __init__(self, what, budget_seconds, last=None):
         self.what, self.budget_seconds, self.last = what, budget_seconds, last
         super().__init__("%s: still not done after %s s" % (what, budget_seconds))
+
+
+class PreviewFailed(TenantstackError):
+    """CloudFormation could not compute a preview's change set (its status reason says why); nothing was changed."""
 
 
 class SnapshotNotReady(TenantstackError):

@@ -24,6 +24,7 @@ os.environ["STACKER_STACK_POLL_TIME"] = "0"
 os.environ["CFNGIN_STACK_POLL_TIME"] = "0"
 
 from tests import engines  # noqa: E402  (imports the engine: after its poll-time variable)
+from hooks.aws import endpoint_quirks  # noqa: E402
 
 # One log per engine's run (make test runs both, one after the other).
 ENDPOINT_LOG = ENDPOINT_LOG.with_name("test-endpoint-%s.log" % engines.ENGINE)
@@ -59,7 +60,10 @@ class Aws:
         self.env = client_env(url, region)
 
     def client(self, service_name):
-        return boto3.session.Session().client(
+        session = boto3.session.Session()
+        if service_name == "cloudwatch":  # behaviour "cloudwatch-query-protocol-only", as hooks/aws/clients.py
+            endpoint_quirks.query_protocol_only(session._session.get_component("data_loader"))
+        return session.client(
             service_name,
             endpoint_url=self.url,
             region_name=self.region,

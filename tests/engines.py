@@ -19,7 +19,8 @@ A test runs on both engines when what it exercises differs between them
   both tiers and three tenants (hooks before and after the stacks, hook return values,
   every lookup), a replacement with retirement, failure and convergence (a failed stack
   skips the post hooks in both; a failing hook that holds the lock; bad input before any
-  AWS call, which the template bucket setting decides), and the lock.
+  AWS call, which the template bucket setting decides), the lock, and `tenantstack diff` (it
+  renders in its own process what the engine deployed).
 
 tests/e2e/test_engines.py (the supported run) also deploys one promotion with each engine's
 CLI against one endpoint and compares the end states, and runs runway's own `runway deploy`.
@@ -58,6 +59,9 @@ BOTH_ENGINES = (
     "tests/e2e/test_promotion.py::test_two_deploys_of_one_namespace_never_interleave",
     # input refused before any change, by the engine's command line and child (issue 18)
     "tests/e2e/test_input_rules.py",
+    # the preview renders in this process with this engine what the engine deployed: "unchanged"
+    # right after a deploy proves the two templates and parameter lists the same (issue 14)
+    "tests/e2e/test_diff.py",
 )
 
 # bench/ measures the stacker CLI (bench/harness.py runs <venv>/bin/stacker): its tests run

@@ -7,8 +7,10 @@ local endpoint. Retries are adaptive: throttling slows us down instead of failin
 Sessions: each thread gets one boto3 session per AWS environment, reused by every client
 it makes (a new session parses botocore's JSON models again: about 0.1 s each). The key is
 the thread and a fingerprint of the os.environ entries that shape a session and its
-clients (every AWS_* variable: region, profile, endpoint, credentials, retry mode), so a
-changed environment never gets a stale session. Per thread, because a boto3 session is
+clients (every AWS_* variable: region, profile, endpoint, credentials, retry mode; and the
+local-endpoint switch, under which CloudWatch clients speak the query protocol: behaviour
+"cloudwatch-query-protocol-only" of hooks/aws/endpoint_quirks.py), so a changed environment
+never gets a stale session. Per thread, because a boto3 session is
 not thread-safe for making clients (the fleet cleans up failed deploys in threads).
 Clients are not cached here: each call makes a new one, with its own failure and
 throttling drills (hooks/aws/drills.py). Every session is attached to
@@ -22,17 +24,19 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from hooks.aws import api_rate, drills
+from hooks.aws import api_rate, drills, endpoint_quirks
 
+QUERY_ONLY_BEHAVIOUR = "cloudwatch-query-protocol-only"
 RETRY_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10})
 _THREAD = threading.local()  # .session: (fingerprint, boto3 session) of this thread's last environment
 
 
 def environment_fingerprint(environ=None):
-    """A digest of the AWS_* variables of `environ` (os.environ): equal environments, equal digests."""
+    """A digest of the AWS_* variables of `environ` (os.environ) and the local-endpoint switch (which
+    shapes the CloudWatch model): equal environments, equal digests."""
     environ = os.environ if environ is None else environ
     digest = hashlib.sha256()
-    for key in sorted(key for key in environ if key.startswith("AWS_")):
+    for key in sorted(key for key in environ if key.startswith("AWS_") or key == endpoint_quirks.SWITCH):
         digest.update(("%s=%s\0" % (key, environ[key])).encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
@@ -44,6 +48,8 @@ def session():
     if cached is None or cached[0] != fingerprint:
         made = boto3.session.Session()
         api_rate.attach(made.events)  # held to the process's API rate ceiling, if one is installed
+        if endpoint_quirks.tolerates(QUERY_ONLY_BEHAVIOUR):
+            endpoint_quirks.query_protocol_only(made._session.get_component("data_loader"))
         cached = _THREAD.session = (fingerprint, made)
     return cached[1]
 

@@ -151,13 +151,34 @@ BEHAVIOURS = {
         "the tenant holding a rule from its target group's name, <stack>-<suffix>, which the endpoint "
         "derives from the stack name"
     ),
+    "cloudwatch-query-protocol-only": (
+        "moto 5.2 answers CloudWatch only in the query protocol, while botocore 1.37 and later speak "
+        "CloudWatch's JSON protocol (the stacker venv's botocore does); against the local endpoint the "
+        "clients of hooks/aws/clients.py load CloudWatch's model with the query protocol (AWS serves both)"
+    ),
     "ecs-services-run-no-tasks": (
         "moto 5.2's ECS services start no tasks (MOTO_ECS_SERVICE_RUNNING only fakes their count) and "
         "register nothing in their target groups, so no target's health can be read; when a service has "
         "no task at all, the stable gate judges by the service alone and says so (its target-health rule "
         "is tested with Stubber, and end to end with canned task and target answers)"
     ),
+    "cfn-cloudwatch-alarms-not-created": (
+        "moto 5.2's CloudFormation does not implement AWS::CloudWatch::Alarm (it skips the resource with a "
+        "warning), so a stack's alarms never exist; the stable gate's hook then creates the service and "
+        "database stacks' alarms the deployed templates define, with PutMetricAlarm, when they are missing "
+        "(put_stack_alarms: a state a test set is kept)"
+    ),
 }
+
+
+def query_protocol_only(loader):
+    """Make the CloudWatch clients of a botocore data `loader` speak the query protocol (behaviour
+    "cloudwatch-query-protocol-only"; called only when the switch is on). Clients read their model
+    from the loader's cache, not through any event, so the cached model itself is changed."""
+    metadata = loader.load_service_model("cloudwatch", "service-2")["metadata"]
+    if "query" in metadata.get("protocols", ()) or metadata.get("protocol") == "query":
+        metadata["protocols"] = ["query"]
+        metadata["protocol"] = "query"
 
 
 def tolerates(behaviour, environ=None):
@@ -181,3 +202,61 @@ def adapt(rendered, environ=None, parameters=None):
     for _, rewrite in QUIRKS.values():
         rewrite(template, parameters or {})
     return json.dumps(template, sort_keys=True, indent=2)
+
+
+# --- cfn-cloudwatch-alarms-not-created ----------------------------------------------------------
+
+ALARM_API_FIELDS = (
+    "AlarmName", "AlarmDescription", "ActionsEnabled", "AlarmActions", "OKActions", "InsufficientDataActions",
+    "MetricName", "Namespace", "Statistic", "Dimensions", "Period", "EvaluationPeriods", "DatapointsToAlarm",
+    "Threshold", "ComparisonOperator", "TreatMissingData", "Metrics", "Tags",
+)
+
+
+def put_stack_alarms(cfn, cloudwatch, stack_name):
+    """Create the alarms of the deployed stack's template that do not exist yet; the names created.
+
+    Resolves what the templates' alarms use: Ref to a parameter or a resource, and GetAtt
+    TargetGroupFullName (the part of a target group's ARN after 'loadbalancer:' ... ':'),
+    nothing else (a ValueError names it)."""
+    stacks = [stack for stack in cfn.describe_stacks()["Stacks"] if stack["StackName"] == stack_name]
+    if not stacks:  # not built (a test's partial tenant): nothing to create
+        return []
+    stack = stacks[0]
+    template = cfn.get_template(StackName=stack_name)["TemplateBody"]
+    template = json.loads(template) if isinstance(template, str) else template
+    values = {p["ParameterKey"]: p.get("ResolvedValue", p.get("ParameterValue")) for p in stack.get("Parameters", [])}
+    resources = cfn.describe_stack_resources(StackName=stack_name)["StackResources"]
+    values.update({r["LogicalResourceId"]: r.get("PhysicalResourceId") for r in resources if "LogicalResourceId" in r})
+    wanted = [resolve_local(resource["Properties"], values) for resource in template.get("Resources", {}).values()
+              if resource.get("Type") == "AWS::CloudWatch::Alarm"]
+    if not wanted:
+        return []
+    existing = {alarm["AlarmName"] for alarm in cloudwatch.describe_alarms(
+        AlarmNames=[alarm["AlarmName"] for alarm in wanted])["MetricAlarms"]}
+    created = []
+    for alarm in wanted:
+        if alarm["AlarmName"] not in existing:
+            cloudwatch.put_metric_alarm(**{key: value for key, value in alarm.items() if key in ALARM_API_FIELDS})
+            created.append(alarm["AlarmName"])
+    return created
+
+
+def resolve_local(node, values):
+    """A template fragment with Ref and GetAtt TargetGroupFullName replaced from `values` (logical id or
+    parameter name to its value)."""
+    if isinstance(node, list):
+        return [resolve_local(item, values) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"Ref"}:
+        return values[node["Ref"]]
+    if set(node) == {"Fn::GetAtt"}:
+        logical_id, attribute = node["Fn::GetAtt"]
+        if attribute != "TargetGroupFullName":
+            raise ValueError("put_stack_alarms resolves GetAtt TargetGroupFullName only, not %s.%s" % (
+                logical_id, attribute))
+        return values[logical_id].split(":", 5)[5]
+    if any(key.startswith("Fn::") for key in node):
+        raise ValueError("put_stack_alarms cannot resolve %s" % sorted(node))
+    return {key: resolve_local(value, values) for key, value in node.items()}

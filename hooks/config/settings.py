@@ -39,6 +39,8 @@ from hooks.config.rules import (  # noqa: F401  (the patterns are re-exported fo
 from hooks.errors import SettingsError
 
 REQUIRED = object()
+DEFAULT_PROD_BAKE_SECONDS = 300
+SNS_TOPIC_ARN_PATTERN = r"^(arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256})?$"
 BOM = "\ufeff"  # a UTF-8 byte order mark: stacker keeps it, as part of the first key
 
 
@@ -83,6 +85,23 @@ TENANT_SETTINGS = (
     Setting("db_backup_retention", integer(1, 35), "days of automated backups", default=7),
     Setting("retain_previous", integer(0, 5), "previous databases kept after a flip", default=0),
     Setting("stable_timeout", integer(1, 86400), "seconds the stable gate waits for the service", default=1800),
+    Setting(
+        "bake_seconds",
+        integer(0, 3600),
+        "seconds the stable gate watches the 5xx and unhealthy-host alarms before the pointer flips "
+        "(default 300 for prod, 0 elsewhere)",
+        derive=lambda s: DEFAULT_PROD_BAKE_SECONDS if naming.parse_namespace(s["namespace"]).is_prod else 0,
+    ),
+    Setting("log_retention", log_retention, "days the service's and the databases' log groups are kept", default=90),
+    Setting("alarm_5xx_percent", integer(1, 100), "alarm when this % of the requests the targets answer are 5xx",
+            default=5),
+    Setting("alarm_unhealthy_hosts", integer(1, 50), "alarm when this many targets are unhealthy", default=1),
+    Setting("alarm_db_cpu_percent", integer(1, 100), "alarm when the database's CPU stays at or above this %",
+            default=80),
+    Setting("alarm_db_free_storage_mib", integer(1, 1048576), "alarm when the database's free storage falls "
+            "below this many MiB", default=2048),
+    Setting("alarm_db_connections", integer(1, 100000), "alarm when the database has this many connections or "
+            "more (size it to the instance class's max_connections)", default=60),
 )
 
 SHARED_SETTINGS = (
@@ -92,8 +111,25 @@ SHARED_SETTINGS = (
     Setting("nat_gateways", choice("single", "per-az"), "one NAT gateway, or one per AZ", default="single"),
     Setting("certificate_arn", certificate_arn, "ACM certificate for the shared ALB's HTTPS listener"),
     Setting("flow_log_retention", log_retention, "days VPC flow logs are kept", default=90),
+    Setting(
+        "alarm_topic_arn",
+        pattern(SNS_TOPIC_ARN_PATTERN, "an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>), or empty"),
+        "the SNS topic every alarm of the tier notifies (your paging); empty: the tier creates its own",
+        default="",
+    ),
+    Setting("access_log_retention", integer(1, 3650), "days the ALB's and the files bucket's access logs are kept",
+            default=90),
+    Setting(
+        "elb_log_delivery_account",
+        pattern(r"^([0-9]{12})?$", "the 12-digit Elastic Load Balancing account of the region, or empty"),
+        "only for regions opened before August 2022: the region's ELB account, which writes the ALB's access logs "
+        "there (docs/operations.md, \"Access logs\")",
+        default="",
+    ),
 )
 
+# Each shared key's rule, for the blueprints that check the values they are given.
+SHARED_RULES = {setting.key: setting.parse for setting in SHARED_SETTINGS}
 
 CODEBUILD_IMAGE_PATTERN = r"^aws/codebuild/[a-z0-9._-]+:[0-9]+\.[0-9]+$"
 CONNECTION_ARN_PATTERN = (

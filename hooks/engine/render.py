@@ -56,7 +56,7 @@ def config_for(env_path, root):
     return project.config_path(root, kind)
 
 
-def _offline_variables(stack, blueprint_class, context):
+def offline_variables(stack, blueprint_class, context):
     """Variable values for rendering: CFN parameters are skipped, the rest resolved."""
     defined = variable_definitions(blueprint_class(name=stack.name, context=context))
     values = {}
@@ -91,7 +91,7 @@ def render_env_file(env_path, root):
     rendered = {}
     for stack in config.stacks:
         blueprint_class = load_class(stack.class_path)
-        variables = _offline_variables(stack, blueprint_class, context)
+        variables = offline_variables(stack, blueprint_class, context)
         rendered[stack.name] = render_blueprint(blueprint_class, variables, stack.name, context)
     return rendered
 

@@ -76,6 +76,7 @@ if ENGINE == "stacker":
     from stacker.context import Context as _Context
     from stacker.environment import parse_environment as _parse_environment
     from stacker.lookups.handlers import LookupHandler as _EngineLookupHandler
+    from stacker.providers.aws.default import DEFAULT_CAPABILITIES  # noqa: F401  (what a build passes)
     from stacker.variables import Variable as _Variable
 
     ENGINE_LOGGER = "stacker"
@@ -110,6 +111,7 @@ else:
     from runway.cfngin.environment import parse_environment as _parse_environment
     from runway.config import CfnginConfig as _CfnginConfig
     from runway.context import CfnginContext as _CfnginContext
+    from runway.cfngin.providers.aws.default import DEFAULT_CAPABILITIES  # noqa: F401  (what a build passes)
     from runway.lookups.handlers.base import LookupHandler as _EngineLookupHandler
     from runway.variables import Variable as _RunwayVariable
 
@@ -272,9 +274,11 @@ def is_parameter_type(variable_type):
 
 def parameter_values(blueprint):
     """{name: value} of the CloudFormation parameters a blueprint's stack gets (its CFNType variables):
-    stacker's `get_parameter_values()`, CFNgin's `parameter_values` property."""
-    method = getattr(blueprint, "get_parameter_values", None)
-    return dict((method() if callable(method) else blueprint.parameter_values) or {})
+    stacker's `get_parameter_values()`, CFNgin's `parameter_values` property (CFNgin still has the
+    method, deprecated: it logs a warning on every call)."""
+    if ENGINE == "stacker":
+        return dict(blueprint.get_parameter_values() or {})
+    return dict(blueprint.parameter_values or {})
 
 
 def variable_definitions(blueprint):

@@ -15,6 +15,7 @@ aws:ResourceTag/<key>).
 from hooks.naming.namespaces import *  # noqa: F401,F403
 from hooks.naming.namespaces import _namespace_name
 from hooks.naming.resources import *  # noqa: F401,F403
+from hooks.naming.monitoring import *  # noqa: F401,F403
 from hooks.naming.delivery import *  # noqa: F401,F403
 from hooks.naming.delivery import _project_name
 from hooks.naming.images import *  # noqa: F401,F403
@@ -50,6 +51,22 @@ def log_group_arn_resource(namespace):
 def log_groups_arn_resource(namespace):
     """Every log group of the namespace (log_group_prefix, '/<namespace>/')."""
     return "log-group:%s*" % log_group_prefix(namespace)
+
+
+def rds_log_groups_arn_resource(namespace):
+    """Every log group the namespace's databases export to (/aws/rds/instance/<namespace>-db-*), and their streams."""
+    return "log-group:%s%s*" % (RDS_LOG_GROUP_PREFIX, db_identifier_prefix(namespace))
+
+
+def tier_log_groups_arn_resources(shared_namespace):
+    """The tier's log groups (tier_log_group_patterns), as CloudWatch Logs names them in the
+    kms:EncryptionContext:aws:logs:arn key (no ':*')."""
+    return ["log-group:%s" % pattern for pattern in tier_log_group_patterns(shared_namespace)]
+
+
+def alarms_arn_resource(namespace):
+    """Every CloudWatch alarm of the namespace (alarm_name_prefix: its service's and its databases')."""
+    return "alarm:%s*" % alarm_name_prefix(namespace)
 
 
 def s3_keys_pattern(prefix):

@@ -213,15 +213,16 @@ def child_command(prepared, outcome_path, executable=None):
     return command + list(prepared.stacker_args) + [prepared.env_file, prepared.config]
 
 
-def child_environment(environ, max_api_rate=None):
+def child_environment(environ, max_api_rate=None, api_bucket=None):
     """The caller's environment, with adaptive retries unless it chose otherwise, and the
-    child's API rate ceiling (hooks/aws/api_rate.py; None: none, whatever the caller's environment says)."""
+    child's API rate ceiling (hooks/aws/api_rate.py; None: none, whatever the caller's environment says),
+    drawn from the shared bucket file `api_bucket` when given (a fleet's, or the caller's clean-up's)."""
     env = dict(environ)
     for key, value in RETRY_DEFAULTS.items():
         env.setdefault(key, value)
     env.pop(api_rate.RATE_VARIABLE, None)
-    if max_api_rate:
-        env[api_rate.RATE_VARIABLE] = repr(float(max_api_rate))
+    env.pop(api_rate.BUCKET_VARIABLE, None)
+    env.update(api_rate.child_variables(max_api_rate, api_bucket))
     return env
 
 
@@ -256,10 +257,11 @@ def exit_code_of(outcome, returncode):
 
 
 def deploy(env_file, overrides=None, stacker_args=(), output=None, cancel=None, environ=None, max_api_rate=None,
-           project_root=None, debug=False):
+           project_root=None, debug=False, api_bucket=None):
     """Run one promotion; a DeployResult, never an exception for an expected failure.
 
-    `max_api_rate`: the stacker child's ceiling of AWS requests per second (None: none).
+    `max_api_rate`: the stacker child's ceiling of AWS requests per second (None: none), drawn from the
+    shared bucket file `api_bucket` (hooks/aws/api_rate.py, shared_ceiling) when given.
     `project_root`: see `prepare`. `debug`: keep every traceback in the output (module docstring).
     """
     output = output or sys.stderr
@@ -278,7 +280,7 @@ def deploy(env_file, overrides=None, stacker_args=(), output=None, cancel=None, 
     workdir = tempfile.mkdtemp(prefix="tenantstack-deploy-")
     try:
         outcome_path = os.path.join(workdir, "outcome.json")
-        env = child_environment(environ, max_api_rate)
+        env = child_environment(environ, max_api_rate, api_bucket)
         env.update(traceback_environment(prepared.namespace, debug))
         command = child_command(prepared, outcome_path)
         returncode, pid, interrupted = child_process.run(command, env, output, cancel or Cancel(),

@@ -9,10 +9,11 @@
 - Each deploy is its own stacker process (deploy.deploy) with its output in
   <log_dir>/<namespace>.log; at most `parallel` run at once. One tenant's failure does not
   stop the others. Throttling by AWS is retried (adaptive retries in every process).
-- API rate budget (`max_api_rate`, calls per second, None: none): each deploy's stacker gets
-  an equal share, budget / the deploys that run at once (child_rate), as its process-wide
-  ceiling (hooks/aws/api_rate.py); the clean-up of a failed deploy runs in this process, in
-  that deploy's slot after its stacker ended, under one ceiling of the same share.
+- API rate budget (`max_api_rate`, calls per second, None: none): ONE token bucket of the
+  whole budget in a file (hooks/aws/api_rate.py, shared_ceiling) that every deploy's stacker
+  process and this process (the clean-up of a failed deploy runs here) draw from, so the
+  fleet's requests in any second stay within the budget at any `parallel`, and a deploy
+  waiting on AWS leaves its share to the others.
 - Cancel: `cancel.terminate` (the first Ctrl-C) starts no new deploy and asks the running
   ones to stop at their next stack boundary; each is then cleaned up by deploy.deploy
   (lock released, leftovers retired). `cancel.kill` (the second Ctrl-C) kills them.
@@ -100,7 +101,8 @@ def check_max_api_rate(value):
 
 
 def child_rate(max_api_rate, parallel, tenants):
-    """One deploy's share of the budget: split over the deploys that run at once; None without a budget."""
+    """One deploy's share of the budget when deploys cannot share one bucket (each CodeBuild build of a
+    fleet runs on its own machine): split over the deploys that run at once; None without a budget."""
     if not max_api_rate:
         return None
     return max_api_rate / max(1, min(parallel, tenants))
@@ -215,13 +217,33 @@ def prepare_log_dir(log_dir):
     return Path(log_dir).resolve()
 
 
+def run_threads(items, work, parallel, name, interrupt, tick=lambda: None):
+    """work(item) for every item, `parallel` at a time in threads named `name`; True if a Ctrl-C came.
+
+    Each Ctrl-C calls interrupt() and the wait goes on (work decides how to stop); tick() runs every
+    TICK_SECONDS while work is pending. A bug in work() is raised here rather than lost."""
+    interrupted = False
+    with concurrent.futures.ThreadPoolExecutor(max_workers=parallel, thread_name_prefix=name) as pool:
+        futures = [pool.submit(work, item) for item in items]
+        while True:
+            try:
+                done, pending = concurrent.futures.wait(futures, timeout=TICK_SECONDS)
+                for future in done:
+                    future.result()
+                if not pending:
+                    return interrupted
+                tick()
+            except KeyboardInterrupt:
+                interrupted = True
+                interrupt()
+
+
 def run_fleet(prepared, parallel, log_dir, progress, cancel=None, run_deploy=deploy.deploy, max_api_rate=None):
     """Deploy every Prepared, `parallel` at a time; a FleetSummary (never raises for a tenant).
 
     `max_api_rate`: the fleet's budget of AWS requests per second, all processes together (None: none).
     """
     parallel = check_parallel(parallel)
-    share = child_rate(max_api_rate, parallel, len(prepared))
     log_dir = prepare_log_dir(log_dir)
     cancel = cancel or deploy.Cancel()
     started_at, started = datetime.datetime.now(datetime.timezone.utc), time.monotonic()
@@ -241,7 +263,8 @@ def run_fleet(prepared, parallel, log_dir, progress, cancel=None, run_deploy=dep
                 log.flush()
                 result = run_deploy(item.env_file, overrides=dict(item.overrides) or None,
                                     stacker_args=item.stacker_args, output=log, cancel=cancel,
-                                    max_api_rate=share, project_root=item.project_root)
+                                    max_api_rate=max_api_rate or None, project_root=item.project_root,
+                                    api_bucket=budget.get(api_rate.BUCKET_VARIABLE))
         except OSError as error:  # the log or the child could not be created: this tenant fails, not the fleet
             result = deploy.DeployResult(item.env_file, item.namespace, DEPLOY_FAILED,
                                          "could not run the deploy: %s" % error, time.monotonic() - began,
@@ -250,30 +273,20 @@ def run_fleet(prepared, parallel, log_dir, progress, cancel=None, run_deploy=dep
             slots[item.namespace] = result
         progress.finished(item, result)
 
-    interrupted = False
-    # A failed deploy's clean-up runs in its slot once its stacker has ended: under the slot's share.
-    with api_rate.limited(share), concurrent.futures.ThreadPoolExecutor(max_workers=parallel,
-                                                                         thread_name_prefix="fleet") as pool:
-        futures = [pool.submit(one, item) for item in prepared]
-        while True:
-            try:
-                done, pending = concurrent.futures.wait(futures, timeout=TICK_SECONDS)
-                for future in done:
-                    future.result()  # a bug in one() surfaces here rather than vanishing
-                if not pending:
-                    break
-                progress.tick()
-            except KeyboardInterrupt:
-                interrupted = True
-                if cancel.terminate.is_set():
-                    cancel.kill.set()
-                    progress.note("killing the running deploys; each is still cleaned up")
-                else:
-                    cancel.terminate.set()
-                    progress.note(
-                        "stopping: no new deploys start; running ones stop at their next stack boundary "
-                        "and are cleaned up (Ctrl-C again to kill them)"
-                    )
+    def interrupt():
+        if cancel.terminate.is_set():
+            cancel.kill.set()
+            progress.note("killing the running deploys; each is still cleaned up")
+        else:
+            cancel.terminate.set()
+            progress.note(
+                "stopping: no new deploys start; running ones stop at their next stack boundary "
+                "and are cleaned up (Ctrl-C again to kill them)"
+            )
+
+    # One bucket for every stacker child and for this process, where a failed deploy's clean-up runs.
+    with api_rate.shared_ceiling(max_api_rate) as budget:
+        interrupted = run_threads(prepared, one, parallel, "fleet", interrupt, tick=progress.tick)
     outcomes = tuple(Outcome(item, log_file(log_dir, item), slots[item.namespace]) for item in prepared)
     summary = FleetSummary(outcomes, parallel, log_dir, started_at, time.monotonic() - started,
                            interrupted or cancel.terminate.is_set(), max_api_rate or None)

@@ -36,64 +36,91 @@ def secret_tags(namespace):
     return [{"Key": key, "Value": value} for key, value in naming.tags(namespace).items()]
 
 
-def _keep_username_current(secretsmanager, arn, username):
-    """Restores keep the snapshot's master user: follow it if the dev team changed it."""
-    value = json.loads(secretsmanager.get_secret_value(SecretId=arn)["SecretString"])
+def _keep_username_current(secretsmanager, arn, value, username):
+    """Restores keep the snapshot's master user: follow it if the dev team changed it.
+    `value`: the secret's current {"username", "password"}."""
     if value.get("username") == username:
         return False
-    value["username"] = username
-    secretsmanager.put_secret_value(SecretId=arn, SecretString=json.dumps(value))
+    secretsmanager.put_secret_value(SecretId=arn, SecretString=json.dumps(dict(value, username=username)))
     return True
 
 
-def ensure_secret(secretsmanager, ssm, namespace, name, parameter, username, what):
+def _secret(secretsmanager, name):
+    """(ARN, value) of the secret `name`, None when it does not exist."""
+    found = aws.or_none(secretsmanager.get_secret_value, "ResourceNotFoundException", SecretId=name)
+    return (found["ARN"], json.loads(found["SecretString"])) if found else None
+
+
+def recorded_arns(ssm, parameters):
+    """{parameter: its value, None when absent} of the ARN parameters `parameters`, in one GetParameters."""
+    found = ssm.get_parameters(Names=list(parameters))["Parameters"]
+    values = {parameter["Name"]: parameter["Value"] for parameter in found}
+    return {name: values.get(name) for name in parameters}
+
+
+def ensure_secret(secretsmanager, ssm, namespace, name, parameter, username, what, recorded=False):
     """Create the secret `name` ({"username", "password"}) if absent, keep its username, record its
     ARN in `parameter`; idempotent. Returns {"arn": ..., "created": bool}. Two concurrent callers
-    converge on one secret."""
-    described = resources.describe_secret(secretsmanager, name)
+    converge on one secret.
+
+    `recorded`: the parameter's value as the caller read it (None: absent); False: read it here. With no
+    ARN recorded the secret is most likely new: it is created first (an existing one answers
+    ResourceExistsException and is read), else read first. A first deploy: GetRandomPassword,
+    CreateSecret, PutParameter with the tags; a later one: GetSecretValue."""
+    recorded = resources.parameter_value(ssm, parameter) if recorded is False else recorded
+    existing = None if recorded is None else _secret(secretsmanager, name)
     created = False
-    if described is None:
+    if existing is None:
         password = secretsmanager.get_random_password(
             PasswordLength=PASSWORD_LENGTH, ExcludePunctuation=True
         )["RandomPassword"]
         try:
-            described = secretsmanager.create_secret(
+            arn = secretsmanager.create_secret(
                 Name=name,
                 Description="Database %s credentials of %s (managed by tenantstack)" % (what, namespace),
                 SecretString=json.dumps({"username": username, "password": password}),
                 Tags=secret_tags(namespace),
-            )
+            )["ARN"]
             created = True
         except ClientError as error:
             if aws.error_code(error) != "ResourceExistsException":
                 raise
-            described = resources.describe_secret(secretsmanager, name)
-    arn = described["ARN"]
-    if not created and _keep_username_current(secretsmanager, arn, username):
-        logger.info("secret %s now names %s user %s", name, what, username)
-    if resources.parameter_value(ssm, parameter) != arn:
-        ssm.put_parameter(
-            Name=parameter,
-            Value=arn,
-            Type="String",
-            Overwrite=True,
-            Description="ARN of the database %s secret of %s" % (what, namespace),
-        )
-        ssm.add_tags_to_resource(ResourceType="Parameter", ResourceId=parameter, Tags=secret_tags(namespace))
+            existing = _secret(secretsmanager, name)
+    if existing is not None:
+        arn = existing[0]
+        if _keep_username_current(secretsmanager, arn, existing[1], username):
+            logger.info("secret %s now names %s user %s", name, what, username)
+    if recorded != arn:
+        _record_arn(ssm, namespace, parameter, arn, what, first=recorded is None)
     logger.info("%s secret %s; ARN recorded in %s", "created" if created else "found", name, parameter)
     return {"arn": arn, "created": created}
 
 
-def ensure_db_secret_exists(secretsmanager, ssm, namespace, username):
-    """The master secret, with the source snapshot's master user `username`."""
+def _record_arn(ssm, namespace, parameter, arn, what, first):
+    """Write the secret's ARN to `parameter`: a new parameter with its tags in one call; else overwrite, then tag."""
+    description = "ARN of the database %s secret of %s" % (what, namespace)
+    if first:
+        try:
+            ssm.put_parameter(Name=parameter, Value=arn, Type="String", Description=description,
+                              Tags=secret_tags(namespace))
+            return
+        except ClientError as error:
+            if aws.error_code(error) != "ParameterAlreadyExists":
+                raise
+    ssm.put_parameter(Name=parameter, Value=arn, Type="String", Overwrite=True, Description=description)
+    ssm.add_tags_to_resource(ResourceType="Parameter", ResourceId=parameter, Tags=secret_tags(namespace))
+
+
+def ensure_db_secret_exists(secretsmanager, ssm, namespace, username, recorded=False):
+    """The master secret, with the source snapshot's master user `username` (`recorded`: see ensure_secret)."""
     return ensure_secret(secretsmanager, ssm, namespace, naming.db_secret_name(namespace),
-                         naming.ssm_secret_arn_parameter(namespace), username, "master")
+                         naming.ssm_secret_arn_parameter(namespace), username, "master", recorded)
 
 
-def ensure_app_secret_exists(secretsmanager, ssm, namespace):
+def ensure_app_secret_exists(secretsmanager, ssm, namespace, recorded=False):
     """The application user's secret (the migration creates or re-keys the user from it)."""
     return ensure_secret(secretsmanager, ssm, namespace, naming.db_app_secret_name(namespace),
-                         naming.ssm_app_secret_arn_parameter(namespace), naming.APP_DB_USER, "application")
+                         naming.ssm_app_secret_arn_parameter(namespace), naming.APP_DB_USER, "application", recorded)
 
 
 @stacker_hook()
@@ -109,9 +136,12 @@ def ensure_db_secret(run):
             "the source's master user is %r, the name of the application user every namespace's migration "
             "creates; rename the master user of %s's database" % (naming.APP_DB_USER, run.settings["source_namespace"])
         )
-    master = ensure_db_secret_exists(
-        run.client("secretsmanager"), run.client("ssm"), run.namespace, restore_source["MasterUsername"]
-    )
-    app = ensure_app_secret_exists(run.client("secretsmanager"), run.client("ssm"), run.namespace)
+    secrets, ssm = run.client("secretsmanager"), run.client("ssm")
+    master_parameter, app_parameter = (naming.ssm_secret_arn_parameter(run.namespace),
+                                       naming.ssm_app_secret_arn_parameter(run.namespace))
+    recorded = recorded_arns(ssm, (master_parameter, app_parameter))  # both ARNs in one call
+    master = ensure_db_secret_exists(secrets, ssm, run.namespace, restore_source["MasterUsername"],
+                                     recorded[master_parameter])
+    app = ensure_app_secret_exists(secrets, ssm, run.namespace, recorded[app_parameter])
     return {"status": "created" if master["created"] else "exists", "secret_arn": master["arn"],
             "app_secret_arn": app["arn"]}

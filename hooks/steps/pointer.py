@@ -58,17 +58,25 @@ def flip(ssm, rds, namespace, timestamp, holder, now):
                 previous or "nothing",
             )
         )
-    ssm.put_parameter(
-        Name=parameter,
-        Value=timestamp,
-        Type="String",
-        Overwrite=True,
-        Description=flip_description(previous, timestamp, holder, now),
-    )
+    description = flip_description(previous, timestamp, holder, now)
+    tags = [{"Key": key, "Value": value} for key, value in naming.tags(namespace).items()]
+    if previous is None and _created(ssm, parameter, timestamp, description, tags):
+        return {"status": "flipped", "from": previous, "to": timestamp}
+    ssm.put_parameter(Name=parameter, Value=timestamp, Type="String", Overwrite=True, Description=description)
     if previous is None:
-        tags = [{"Key": key, "Value": value} for key, value in naming.tags(namespace).items()]
         ssm.add_tags_to_resource(ResourceType="Parameter", ResourceId=parameter, Tags=tags)
     return {"status": "flipped", "from": previous, "to": timestamp}
+
+
+def _created(ssm, parameter, timestamp, description, tags):
+    """The first flip: the pointer created with its tags in one call; False when it exists after all."""
+    try:
+        ssm.put_parameter(Name=parameter, Value=timestamp, Type="String", Description=description, Tags=tags)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ParameterAlreadyExists":
+            return False
+        raise
+    return True
 
 
 def flip_or_revert(ssm, rds, ecs, namespace, cluster, timestamp, holder, now):

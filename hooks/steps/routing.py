@@ -18,7 +18,8 @@ tags, from the target group's name (endpoint behaviour "elbv2-cloudformation-tag
 
 Layers: `claims`, `collisions`, `free_priority`, `holder_of`, `problems` (pure);
 `listener_arn`, `listener_rules`, `own_rule_arn`, `tags_of` (AWS, taking clients);
-`check_routing` (the stacker hook, run before the deploy lock is taken).
+`refuse_collisions` (AWS, read-only: also `tenantstack diff`), `check_routing` (the stacker hook, run
+before the deploy lock is taken).
 
 Cost, flat in the number of tenants: DescribeStacks 1 (the tier), DescribeRules 1 per 400
 rules (the API's largest page; an ALB holds 100 rules under the default quota), and only when
@@ -209,19 +210,24 @@ def routing_problems(cfn, elbv2, namespace, shared_namespace, hostname, priority
 # --- the stacker hook ----------------------------------------------------------------------------
 
 
+def refuse_collisions(cfn, elbv2, namespace, shared_namespace, hostname, priority):
+    """BadInput naming every collision with the tier's live rules; nothing when there is none.
+    Read-only: the hook below and `tenantstack diff` run it."""
+    found = routing_problems(cfn, elbv2, namespace, shared_namespace, hostname, priority,
+                             names_from_target_groups=endpoint_quirks.tolerates(TAGS_DROPPED_BEHAVIOUR))
+    if found:
+        raise BadInput(
+            "%s cannot be routed as its env file asks; nothing was changed:\n%s\nFix the env file, then deploy again."
+            % (namespace, "\n".join("  - %s" % line for line in found))
+        )
+
+
 @stacker_hook()
 def check_routing(run):
     """Refuse a hostname or listener_priority another rule of the tier's listener holds (BadInput)."""
     hostname, priority = run.settings["hostname"], run.settings["listener_priority"]
-    found = routing_problems(
-        run.client("cloudformation"), run.client("elbv2"), run.namespace, run.shared_namespace, hostname, priority,
-        names_from_target_groups=endpoint_quirks.tolerates(TAGS_DROPPED_BEHAVIOUR),
-    )
-    if found:
-        raise BadInput(
-            "%s cannot be routed as its env file asks; nothing was changed:\n%s\nFix the env file, then deploy again."
-            % (run.namespace, "\n".join("  - %s" % line for line in found))
-        )
+    refuse_collisions(run.client("cloudformation"), run.client("elbv2"), run.namespace, run.shared_namespace,
+                      hostname, priority)
     logger.info("%s: hostname %s and listener_priority %d are free on tier %s (or already %s's)",
                 run.namespace, hostname, priority, run.shared_namespace, run.namespace)
     return {"status": "free", "hostname": hostname, "listener_priority": priority}

@@ -6,7 +6,9 @@ deployment runs the new task definition with every task up and nothing else drai
 (2) the load balancer reports those tasks healthy in the tenant's target group, whose
 health check (/healthz) goes through the new database. A new target reported unhealthy
 fails the gate at once, with the health check's reason. Only then may the SSM pointer
-flip. When the gate fails, the service is pointed back at the task definition it ran before
+flip; with a bake time (env key bake_seconds: 300 for prod, 0 elsewhere), only once the tenant's
+5xx and unhealthy-host alarms stayed quiet that long after (hooks/steps/bake.py). When the gate
+fails, the service is pointed back at the task definition it ran before
 the deploy, so the old service keeps serving on the old database; the message says why the
 new tasks stopped and what their migration logged (hooks/steps/stable_targets.py).
 
@@ -37,7 +39,7 @@ from hooks.steps.stable_rules import (  # noqa: F401  (re-exported: the gate's v
     assess,
     short_task_definition,
 )
-from hooks.steps import stable_targets
+from hooks.steps import bake, stable_targets
 from hooks.steps.wiring import stacker_hook
 
 logger = logging.getLogger(__name__)
@@ -46,6 +48,7 @@ logger = logging.getLogger(__name__)
 TASK_DEFINITION_OUTPUT, TARGET_GROUP_OUTPUT = "TaskDefinitionArn", "TargetGroupArn"
 NO_TASKS_BEHAVIOUR = stable_targets.NO_TASKS_BEHAVIOUR
 FOLLOW_BEHAVIOUR = "cfn-service-follows-task-definition"
+ALARMS_BEHAVIOUR = "cfn-cloudwatch-alarms-not-created"
 DEFAULT_POLL_SECONDS = hookargs.DEFAULT_POLL_SECONDS
 
 
@@ -216,10 +219,10 @@ def revert_to_recorded(ssm, ecs, namespace, cluster):
     return outcome
 
 
-def gate(clients, namespace, cluster, timeout_seconds, poll_seconds=DEFAULT_POLL_SECONDS):
-    """Wait until the service serves from the service stack's task definition; on failure point
-    it back at what it ran before the deploy (the lock's record) and re-raise, saying why the
-    new tasks stopped. `clients(service)`: a client per AWS service."""
+def gate(clients, namespace, cluster, timeout_seconds, poll_seconds=DEFAULT_POLL_SECONDS, bake_seconds=0):
+    """Wait until the service serves from the service stack's task definition, then (bake_seconds > 0)
+    until it served that long without its bake alarms firing; on failure point it back at what it ran
+    before the deploy (the lock's record) and re-raise, saying why. `clients(service)`: a client per AWS service."""
     ssm, ecs, cfn = clients("ssm"), clients("ecs"), clients("cloudformation")
     service_name = naming.service_name(namespace)
     outputs = service_outputs(cfn, namespace)
@@ -234,6 +237,7 @@ def gate(clients, namespace, cluster, timeout_seconds, poll_seconds=DEFAULT_POLL
             ecs, cluster, service_name, expected, timeout_seconds, poll_seconds=poll_seconds,
             tolerate_first_deployment=endpoint_quirks.tolerates(FIRST_DEPLOYMENT_BEHAVIOUR), targets=targets,
         )
+        baked = bake.bake(clients("cloudwatch"), namespace, bake_seconds, poll_seconds) if bake_seconds else None
     except ServiceNotStable as failure:
         revert_to_recorded(ssm, ecs, namespace, cluster)
         raise ServiceNotStable(str(failure) + _why_tasks_stopped(clients, namespace, cluster, expected),
@@ -241,7 +245,8 @@ def gate(clients, namespace, cluster, timeout_seconds, poll_seconds=DEFAULT_POLL
     except (ClientError, BotoCoreError):
         revert_to_recorded(ssm, ecs, namespace, cluster)
         raise
-    return {"status": STABLE, "task_definition": expected, "waited_seconds": round(seen.waited_seconds, 1)}
+    return {"status": STABLE, "task_definition": expected, "waited_seconds": round(seen.waited_seconds, 1),
+            "bake_seconds": baked["bake_seconds"] if baked else 0}
 
 
 def _why_tasks_stopped(clients, namespace, cluster, expected):
@@ -263,4 +268,7 @@ def wait_for_service(run, poll_seconds, timeout_seconds):
     """post_build hook: wait until the service is stable on the new task definition
     (timeout_seconds: default the env key stable_timeout)."""
     timeout = run.settings["stable_timeout"] if timeout_seconds is None else timeout_seconds
-    return gate(run.client, run.namespace, run.cluster, timeout, poll_seconds)
+    if endpoint_quirks.tolerates(ALARMS_BEHAVIOUR):
+        for stack in (naming.service_stack_name(run.namespace), naming.db_stack_name(run.namespace, run.timestamp)):
+            endpoint_quirks.put_stack_alarms(run.client("cloudformation"), run.client("cloudwatch"), stack)
+    return gate(run.client, run.namespace, run.cluster, timeout, poll_seconds, bake_seconds=run.settings["bake_seconds"])

@@ -25,7 +25,8 @@ copied) when the database of `<ts>` already exists: a re-run or a rollback to a 
 database. The pipeline deletes only snapshots tagged CopiedFrom (`delete_copy`), and only
 once their database is retired (hooks.steps.retire) or never came to exist.
 
-Layers: `plan_copy` (pure), `ensure_restore_snapshot` / `delete_copy` (AWS, take clients),
+Layers: `plan_copy` (pure), `restore_plan` (AWS, read-only), `ensure_restore_snapshot` / `delete_copy`
+(AWS, take clients),
 `copy_under_tier_key` (the stacker hook).
 """
 import logging
@@ -129,17 +130,24 @@ def describe_snapshot(rds, snapshot_id):
     return resources.describe_snapshot(rds, snapshot_id)
 
 
-def ensure_restore_snapshot(rds, cfn, namespace, source_namespace, shared_namespace, timestamp,
-                            wait=DEFAULT_WAIT, **clock):
-    """Make `<namespace>-<timestamp>` available under the tier key (see the module). Returns
-    {"status": the plan's action, "snapshot": <namespace>-<ts>, "source": ..., "key": tier key}."""
+def restore_plan(rds, cfn, namespace, source_namespace, shared_namespace, timestamp):
+    """(CopyPlan, tier key) for `<namespace>-<timestamp>` from live state; read-only (`tenantstack diff`
+    shows it). BadInput as plan_copy, and when the tier is not built."""
     tier_key = tier_key_arn(cfn, shared_namespace)
     target = naming.restore_snapshot_id(namespace, timestamp)
     source_id = naming.snapshot_id(source_namespace, timestamp)
     exists = resources.describe_instance(rds, naming.db_instance_id(namespace, timestamp)) is not None
     source = None if exists else describe_snapshot(rds, source_id)
     copy = source if source_id == target else (None if exists else describe_snapshot(rds, target))
-    plan = plan_copy(namespace, source_namespace, timestamp, tier_key, exists, source, copy)
+    return plan_copy(namespace, source_namespace, timestamp, tier_key, exists, source, copy), tier_key
+
+
+def ensure_restore_snapshot(rds, cfn, namespace, source_namespace, shared_namespace, timestamp,
+                            wait=DEFAULT_WAIT, **clock):
+    """Make `<namespace>-<timestamp>` available under the tier key (see the module). Returns
+    {"status": the plan's action, "snapshot": <namespace>-<ts>, "source": ..., "key": tier key}."""
+    plan, tier_key = restore_plan(rds, cfn, namespace, source_namespace, shared_namespace, timestamp)
+    target, source_id = plan.snapshot, naming.snapshot_id(source_namespace, timestamp)
     logger.info("restore snapshot %s: %s", target, plan.reason)
     if plan.action == COPY:
         _start_copy(rds, namespace, source_id, target, tier_key)

@@ -21,7 +21,7 @@ from hooks import aws, naming
 from hooks.aws import endpoint_quirks
 from hooks.lock import deploy_lock
 from hooks.steps import retire, stable
-from hooks.tenant import audit_trail, inventory
+from hooks.tenant import alarms as tenant_alarms, audit_trail, inventory
 
 ACTIVE, IN_FLIGHT, REFERENCED, RETAINED, ORPHAN = "active", "in flight", "referenced", "retained", "orphan"
 ROLES = (ACTIVE, IN_FLIGHT, REFERENCED, RETAINED, ORPHAN)
@@ -36,12 +36,13 @@ class Clients:
     cfn: object
     ecs: object
     codebuild: object
+    cloudwatch: object = None  # the tenant's alarms (None: not read)
 
     @classmethod
     def from_environment(cls):
         """Clients from the standard AWS environment (hooks.aws.clients)."""
         return cls(*(aws.client(name) for name in (
-            "ssm", "resourcegroupstaggingapi", "rds", "cloudformation", "ecs", "codebuild"
+            "ssm", "resourcegroupstaggingapi", "rds", "cloudformation", "ecs", "codebuild", "cloudwatch"
         )))
 
 
@@ -102,6 +103,7 @@ class TenantStatus:
     service: Optional[ServiceState]
     lock: Optional[LockState]
     recent_flips: Tuple[audit_trail.Flip, ...]
+    alarms: Tuple[tenant_alarms.AlarmState, ...] = ()  # every alarm of the namespace, by name
 
 
 # --- pure --------------------------------------------------------------------------------
@@ -210,4 +212,5 @@ def gather(clients, namespace, shared_namespace, retain_previous, now: datetime)
         service=service,
         lock=read_lock(databases.lock, clients.codebuild, now),
         recent_flips=tuple(audit_trail.flips(list(databases.history))[-RECENT_FLIPS:]),
+        alarms=tuple(tenant_alarms.namespace_alarms(clients.cloudwatch, namespace)) if clients.cloudwatch else (),
     )

@@ -18,6 +18,9 @@ from tests.blueprints.template_checks import (
 GOLDEN_CASES = {
     "tier-nonprod": {"Namespace": "common-nonprod"},
     "tier-prod": {"Namespace": "common-prod"},
+    # The operators' own paging topic and a region that still delivers ALB logs from its ELB account.
+    "tier-prod-operator-topic": {"Namespace": "common-prod", "AlarmTopicArn": "arn:aws:sns:eu-west-1:123456789012:paging",
+                                 "ElbLogDeliveryAccount": "156460612806"},
 }
 
 
@@ -37,7 +40,7 @@ def test_every_resource_carries_the_namespace_tags(namespace, environment):
     expected = {"Customer": "common", "Project": "shared", "Environment": environment, "Namespace": namespace}
     problems, untagged = tag_problems(render(namespace), expected)
     assert problems == []
-    assert untagged == {"AWS::S3::BucketPolicy", "AWS::KMS::Alias"}
+    assert untagged == {"AWS::S3::BucketPolicy", "AWS::KMS::Alias", "AWS::SNS::TopicPolicy"}
 
 
 def test_cluster_is_named_after_the_tier_and_has_container_insights():
@@ -85,7 +88,8 @@ def test_the_database_key_is_rotated_retained_and_usable_only_through_rds_in_thi
 def test_the_database_parameter_group_requires_tls_for_mysql_8():
     group = properties(render(), "DatabaseParameterGroup")
     assert group["Family"] == "mysql8.0"
-    assert group["Parameters"] == {"require_secure_transport": "1"}
+    assert group["Parameters"] == {
+        "require_secure_transport": "1", "slow_query_log": "1", "long_query_time": "2", "log_output": "FILE"}
     assert "DBParameterGroupName" not in group  # CloudFormation names it, so a change may replace it
 
 
@@ -98,6 +102,9 @@ def test_load_balancer_is_internet_facing_drops_invalid_headers_and_is_protected
     assert attributes == {
         "routing.http.drop_invalid_header_fields.enabled": "true",
         "deletion_protection.enabled": "true",
+        "access_logs.s3.enabled": "true",
+        "access_logs.s3.bucket": {"Ref": "LogBucket"},
+        "access_logs.s3.prefix": "alb",
     }
 
 
@@ -169,6 +176,7 @@ def test_cross_stack_values_enter_as_typed_parameters():
         "PublicSubnetIds": "List<AWS::EC2::Subnet::Id>",
         "VpcCidrBlock": "String",
         "CertificateArn": "String",
+        "AccessLogRetentionDays": "Number",
     }
 
 
@@ -181,6 +189,8 @@ def test_outputs_include_everything_the_configs_read_from_the_tier_stack():
         "LoadBalancerSecurityGroupId",
         "DatabaseKeyArn",
         "DatabaseParameterGroupName",
+        "LoadBalancerFullName",
+        "AlarmTopicArn",
     }
     assert consumed_outputs("tier") == consumed
     assert set(outputs) == {
@@ -194,6 +204,9 @@ def test_outputs_include_everything_the_configs_read_from_the_tier_stack():
         "LoadBalancerDNSName",
         "DatabaseKeyArn",
         "DatabaseParameterGroupName",
+        "LoadBalancerFullName",
+        "LogBucketName",
+        "AlarmTopicArn",
     }
     assert outputs["DatabaseKeyArn"]["Value"] == {"Fn::GetAtt": ["DatabaseKey", "Arn"]}
     assert outputs["DatabaseParameterGroupName"]["Value"] == {"Ref": "DatabaseParameterGroup"}

@@ -154,7 +154,11 @@ def policy_resources(node):
 
 
 def test_no_policy_in_the_template_grants_on_every_resource():
-    resources = list(policy_resources(render(az_count=3, nat_gateways="per-az")))
+    # A key policy's "*" is its own key (the logs key: test_the_logs_key_serves_cloudwatch_logs_for_the_tiers_groups_only);
+    # every other policy names its resources.
+    template = render(az_count=3, nat_gateways="per-az")
+    template["Resources"].pop("LogsKey")
+    resources = list(policy_resources(template))
     assert resources
     for resource in resources:
         assert "*" not in (resource if isinstance(resource, list) else [resource])
@@ -167,7 +171,8 @@ def test_every_resource_carries_the_namespace_tags(namespace, environment):
     expected = {"Customer": "common", "Project": "shared", "Environment": environment, "Namespace": namespace}
     problems, untagged = tag_problems(render(namespace, 3, "per-az"), expected)
     assert problems == []
-    assert untagged == {"AWS::EC2::Route", "AWS::EC2::SubnetRouteTableAssociation", "AWS::EC2::VPCGatewayAttachment"}
+    assert untagged == {"AWS::EC2::Route", "AWS::EC2::SubnetRouteTableAssociation", "AWS::EC2::VPCGatewayAttachment",
+                        "AWS::KMS::Alias"}
 
 
 @pytest.mark.parametrize("cidr", ["10.10.0.0/24", "10.10.0.0/8", "8.8.0.0/16", "172.32.0.0/16", "192.169.0.0/16", "10.10.0.0", "198.18.0.0/16"])
@@ -187,8 +192,8 @@ def test_flow_log_retention_parameter_admits_only_what_cloudwatch_accepts():
 
 def test_outputs_include_everything_the_configs_read_from_the_vpc_stack():
     outputs = set(render()["Outputs"])
-    assert consumed_outputs("vpc") == {"VpcId", "VpcCidrBlock", "PublicSubnetIds", "PrivateSubnetIds"}
-    assert outputs == {"VpcId", "VpcCidrBlock", "PublicSubnetIds", "PrivateSubnetIds"}
+    assert consumed_outputs("vpc") == {"VpcId", "VpcCidrBlock", "PublicSubnetIds", "PrivateSubnetIds", "LogsKeyArn"}
+    assert outputs == {"VpcId", "VpcCidrBlock", "PublicSubnetIds", "PrivateSubnetIds", "LogsKeyArn"}
 
 
 def test_private_subnet_ids_output_lists_every_private_subnet_in_az_order():

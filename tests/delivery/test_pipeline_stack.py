@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+from blueprints import pipeline_deploy
 from hooks import naming
 from tests.e2e.stacker_cli import build
 from tests.e2e.tenants import Tenants
@@ -36,7 +37,8 @@ def test_the_pipeline_config_builds_against_the_local_endpoint(aws):
     iam = aws.client("iam")
     for namespace in namespaces:
         attached = iam.list_attached_role_policies(RoleName=naming.deploy_project_name(namespace))["AttachedPolicies"]
-        assert len(attached) == 3, attached
+        logical_ids = sorted(policy["PolicyName"].split("-deploy-", 1)[1].rsplit("-", 1)[0] for policy in attached)
+        assert logical_ids == sorted(logical_id for logical_id, _ in pipeline_deploy.POLICIES), attached
         boundary = "arn:aws:iam::123456789012:%s" % naming.permissions_boundary_arn_resource(namespace)
         assert iam.get_policy(PolicyArn=boundary)["Policy"]["AttachmentCount"] == 0  # a boundary, not a grant
     roles = {role["RoleName"] for role in iam.list_roles()["Roles"]}

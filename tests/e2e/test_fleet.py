@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from bench import calls as bench_calls
+from bench import harness as bench_harness
 from hooks import naming
 from hooks.config import envfile
 from tests.e2e import tenants as tenants_module
@@ -57,10 +59,12 @@ def test_a_fleet_of_twelve_with_one_failing_tenant(fleet, tmp_path):
     tenants.aws.client("ssm").put_parameter(
         Name=naming.ssm_database_parameter(FAILING, TS1), Value="left over", Type="String"
     )
-    log_dir = tmp_path / "logs"
+    log_dir, calls_dir = tmp_path / "logs", tmp_path / "calls"
+    calls_dir.mkdir()
     run = subprocess.run(
         [TENANTSTACK, "deploy", "--fleet", *map(str, files), "--parallel", "4", "--json", "--log-dir", str(log_dir)],
-        cwd=str(REPO), env=tenants.env, capture_output=True, text=True, timeout=FLEET_TIMEOUT,
+        cwd=str(REPO), env=bench_harness.child_env(tenants.env, calls_dir), capture_output=True, text=True,
+        timeout=FLEET_TIMEOUT,
     )
     assert run.returncode == 4, run.stderr[-4000:]
     summary = json.loads(run.stdout)
@@ -85,6 +89,12 @@ def test_a_fleet_of_twelve_with_one_failing_tenant(fleet, tmp_path):
         assert (tenant["result"], tenant["exit_code"], tenant["recovery"]) == ("ok", 0, None), tenant
         assert Path(tenant["log_file"]) == log_dir / ("%s.log" % namespace)
         assert_invariants(tenants.state(namespace), TS1)
+
+    # Every request of every process (each stacker, and the CLI's clean-up of the failed tenant), as each
+    # process recorded it after the fleet's one bucket let it go: the default budget holds in every second.
+    calls = bench_calls.read_calls(calls_dir)
+    assert bench_calls.process_count(calls) == 13
+    assert bench_calls.peak_rate(calls) <= summary["max_api_rate"] == 40.0
 
     progress = run.stderr.splitlines()
     assert sum(" start    " in line for line in progress) == 12

@@ -142,11 +142,46 @@ def targets(world, namespace):
                (("aws:ResourceTag/%s" % naming.NAMESPACE_TAG, namespace), ("ecs:cluster", arn(
                    "ecs", "cluster/%s" % naming.cluster_name(tier))))),
     ]
+    # What the operator investigates with (issue 19): the database's exported logs, the tenant's alarms.
+    for log in naming.RDS_EXPORTED_LOGS:
+        group = naming.rds_log_group_name(instance, log)
+        found += [
+            Target("logs", "log-group", arn("logs", "log-group:%s" % group)),
+            Target("logs", "log-group", arn("logs", "log-group:%s:*" % group)),
+            Target("logs", "log-stream", arn("logs", "log-group:%s:log-stream:%s" % (group, instance))),
+        ]
+    found += [Target("cloudwatch", "alarm", arn("cloudwatch", "alarm:%s" % naming.alarm_name(namespace, what)))
+              for what in naming.SERVICE_ALARMS]
+    found += [Target("cloudwatch", "alarm", arn("cloudwatch", "alarm:%s" % naming.db_alarm_name(namespace, timestamp, what)))
+              for what in naming.DATABASE_ALARMS]
+    found += tier_targets(world, tier)
     found += [
         Target("cloudformation", "stack", arn("cloudformation", "stack/%s/0a1b2c3d" % name))
         for name in (naming.base_stack_name(namespace), naming.db_stack_name(namespace, timestamp),
                      naming.service_stack_name(namespace))
     ]
+    return found
+
+
+def tier_targets(world, tier):
+    """What a tier holds of every one of its tenants, which no tenant's role may touch: the ALB's access
+    logs (every tenant's requests) and the files bucket's access logs in the log bucket, and the alarm topic.
+    (The logs key is asked for by test_isolation.py::test_no_role_may_use_the_tiers_logs_key: its policy's
+    administration statement names the account, which delegates to IAM.)"""
+    stack = world.stacks[naming.tier_stack_name(tier)]
+    outputs = stack.template["Outputs"]
+    bucket = world.resolve(stack, outputs["LogBucketName"]["Value"])
+    found = [
+        Target("s3", "object", "arn:%s:s3:::%s/%sAWSLogs/%s/elasticloadbalancing/%s/2026/11/01/log.gz" % (
+            PARTITION, bucket, naming.access_log_prefix(tier, "alb"), ACCOUNT, REGION)),
+        Target("s3", "object", "arn:%s:s3:::%s/%s2026-11-01-00-00-00-0123ABCD" % (
+            PARTITION, bucket, naming.access_log_prefix(tier, "app-files"))),
+        # Listing the access logs: a tenant's own prefix <ns>/ holds nothing in this bucket.
+        Target("s3", "bucket", "arn:%s:s3:::%s" % (PARTITION, bucket), (("s3:prefix", naming.access_log_prefix(tier, "alb")),)),
+    ]
+    topic = world.resolve(stack, outputs["AlarmTopicArn"]["Value"])
+    if topic.startswith("arn:"):
+        found.append(Target("sns", "topic", topic))
     return found
 
 

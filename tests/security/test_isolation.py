@@ -115,7 +115,21 @@ def needs_of_deploy_role(ns):
         ("elasticloadbalancing:DescribeTargetHealth", "*", {}),
         ("logs:GetLogEvents", isolation.arn("logs", "log-group:%s:log-stream:%s" % (
             naming.log_group_name(ns), naming.container_log_stream(naming.MIGRATE_CONTAINER, "0123abcd"))), {}),
+        # The service and database stacks' alarms (CloudFormation), the stable gate's bake reading them.
+        ("cloudwatch:PutMetricAlarm", alarm(naming.alarm_name(ns, "target-5xx-rate")), {}),
+        ("cloudwatch:DescribeAlarms", alarm(naming.alarm_name(ns, "unhealthy-hosts")), {}),
+        ("cloudwatch:TagResource", alarm(naming.db_alarm_name(ns, timestamp, "cpu")), {}),
+        ("cloudwatch:DeleteAlarms", alarm(naming.db_alarm_name(ns, timestamp, "connections")), {}),
+        # The database stack's log groups, created before RDS would create them unencrypted.
+        ("logs:CreateLogGroup", isolation.arn("logs", "log-group:%s" % naming.rds_log_group_name(
+            naming.db_instance_id(ns, timestamp), "slowquery")), {}),
+        ("logs:PutRetentionPolicy", isolation.arn("logs", "log-group:%s" % naming.rds_log_group_name(
+            naming.db_instance_id(ns, timestamp), "error")), {}),
     ]
+
+
+def alarm(name):
+    return isolation.arn("cloudwatch", "alarm:%s" % name)
 
 
 def needs_of_pipeline_role(project):
@@ -300,3 +314,66 @@ def test_a_deploy_role_reading_tasks_without_the_namespace_tag_would_read_other_
     found = isolation.leaks(role, "ab-0212-qa", world, isolation.resource_policies(world))
     assert {(leak.action, leak.statements) for leak in found} == {("ecs:DescribeTasks", ("ReadNamespaceTasks",))}
     assert isolation.leaks(ROLES[role.arn], "ab-0212-qa", WORLD, RESOURCE_POLICIES) == []  # as rendered: none
+
+
+def _deploy_role_with(tmp_path, sid, resource):
+    """The world with one statement of xy-0146-qa's deploy role's managed policies given `resource`."""
+    copy = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, copy)
+    path = copy / "xy-0146" / "qa-deploy.json"
+    template = json.loads(path.read_text())
+    widened = [statement for resource_ in template["Resources"].values()
+               if resource_["Type"] == "AWS::IAM::ManagedPolicy"
+               for statement in resource_["Properties"]["PolicyDocument"]["Statement"] if statement.get("Sid") == sid]
+    assert len(widened) == 1, sid
+    widened[0]["Resource"] = [{"Fn::Sub": resource}]
+    path.write_text(json.dumps(template))
+    world = World(copy)
+    (role,) = [r for r in isolation.roles(world).values() if r.where == "xy-0146/qa-deploy.json#DeployRole"]
+    return world, role
+
+
+ANY_ALARM = "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*"
+ANY_RDS_LOG_GROUP = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/rds/instance/*"
+
+
+@pytest.mark.parametrize("sid, resource, service, leaked", [
+    pytest.param("ManageNamespaceAlarms", ANY_ALARM, "cloudwatch", ":alarm:ab-0212-qa-", id="every-alarm"),
+    pytest.param("ManageNamespaceDatabaseLogGroups", ANY_RDS_LOG_GROUP, "logs", "/aws/rds/instance/ab-0212-qa-db-",
+                 id="every-database-log-group"),
+])
+def test_a_deploy_role_widened_beyond_its_alarms_or_database_logs_is_a_leak(tmp_path, sid, resource, service, leaked):
+    """The deploy role's alarms and database log groups are scoped by the namespace's name prefix: a
+    policy that names every alarm or every RDS log group must be a leak the proof names."""
+    world, role = _deploy_role_with(tmp_path, sid, resource)
+    found = isolation.leaks(role, "ab-0212-qa", world, isolation.resource_policies(world))
+    assert found and all(leak.statements == (sid,) for leak in found), found
+    assert {leak.action.split(":")[0] for leak in found} == {service}
+    assert all(leaked in leak.resource for leak in found)
+    assert isolation.leaks(ROLES[role.arn], "ab-0212-qa", WORLD, RESOURCE_POLICIES) == []  # as rendered: none
+
+
+def test_no_role_reads_another_tenants_logs_or_the_tiers_access_logs():
+    """Every tenant's service and database log groups, and the tier's log bucket, are asked for: no role of
+    another tenant reaches them (the proof above), and the targets are there to be asked for."""
+    asked = {t.arn for t in isolation.targets(WORLD, "ab-0212-qa")}
+    instance = naming.db_instance_id("ab-0212-qa", WORLD.stacks["ab-0212-qa-service"].settings["db_timestamp"])
+    for log in naming.RDS_EXPORTED_LOGS:
+        assert isolation.arn("logs", "log-group:%s" % naming.rds_log_group_name(instance, log)) in asked
+    assert any(":s3:::common-nonprod-tier-logbucket-" in arn and "/alb/AWSLogs/" in arn for arn in asked)
+    assert any(arn.endswith(":sns:%s:%s:common-nonprod-alarms" % (isolation.REGION, ACCOUNT)) for arn in asked)
+    task_role = next(role for role in ROLES.values() if role.where == "xy-0146-qa/service.json#TaskRole")
+    assert isolation.leaks(task_role, "ab-0212-qa", WORLD, RESOURCE_POLICIES) == []
+
+
+def test_no_role_may_use_the_tiers_logs_key():
+    """Only CloudWatch Logs uses the tier's logs key (for the tier's log groups): no role of any template may
+    use or change it, whatever IAM policy of the account the key policy's administration statement delegates to."""
+    actions = isolation.actions_on("kms", "key")
+    for tier in ("common-nonprod", "common-prod"):
+        vpc = WORLD.stacks[naming.vpc_stack_name(tier)]
+        key = WORLD.resolve(vpc, vpc.template["Outputs"]["LogsKeyArn"]["Value"])
+        allowed = [(role.where, action) for role in ROLES.values() for action in actions
+                   if iam_eval.evaluate(iam_eval.Request(action, key, role.arn, dict(isolation.CONTEXT)), role.documents,
+                                        RESOURCE_POLICIES, iam_eval.ASSUME_ALLOW) == iam_eval.ALLOWED]
+        assert allowed == [], allowed

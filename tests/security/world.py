@@ -46,6 +46,8 @@ NAME_PROPERTY = {
     "AWS::KMS::Alias": "AliasName",
     "AWS::CodeBuild::Project": "Name",
     "AWS::ECR::Repository": "RepositoryName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::CloudWatch::Alarm": "AlarmName",
 }
 ARN_FORMATS = {
     "AWS::IAM::Role": "arn:{p}:iam::{a}:role/{id}",
@@ -56,7 +58,11 @@ ARN_FORMATS = {
     "AWS::CodeBuild::Project": "arn:{p}:codebuild:{r}:{a}:project/{id}",
     "AWS::ECS::Cluster": "arn:{p}:ecs:{r}:{a}:cluster/{id}",
     "AWS::ECR::Repository": "arn:{p}:ecr:{r}:{a}:repository/{id}",
+    "AWS::SNS::Topic": "arn:{p}:sns:{r}:{a}:{id}",
+    "AWS::CloudWatch::Alarm": "arn:{p}:cloudwatch:{r}:{a}:alarm:{id}",
 }
+# Resources whose Ref is their ARN, not their name.
+REF_IS_ARN = ("AWS::SNS::Topic",)
 LOOKUP = re.compile(r"^\$\{(xref|output|setting) ([^}]+)\}$")
 IDENTITY, RESOURCE = "identity", "resource"
 
@@ -178,6 +184,8 @@ class World:
         if name in stack.template.get("Parameters", {}):
             return self.parameter(stack, name)
         if name in stack.template.get("Resources", {}):
+            if stack.template["Resources"][name]["Type"] in REF_IS_ARN:
+                return self.attribute(stack, name, "Arn")
             return self.physical_id(stack, name)
         raise UnresolvableTemplate("%s: Ref to unknown %s" % (stack.path, name))
 
@@ -254,7 +262,7 @@ class World:
                 if statement.get("Resource") == "*":
                     statement["Resource"] = key_arn
             return [policy]
-        if kind == "AWS::S3::BucketPolicy":
+        if kind in ("AWS::S3::BucketPolicy", "AWS::SNS::TopicPolicy"):
             return [make(properties["PolicyDocument"], RESOURCE)]
         return []
 

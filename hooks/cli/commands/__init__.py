@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "rollback",
     "reap",
     "deploy",
+    "diff",
     "unlock",
     "render",
 )

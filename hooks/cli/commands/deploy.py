@@ -44,6 +44,8 @@ exit codes: 0 ok, 2 bad input (nothing was changed), 3 the namespace's deploy lo
 by another deploy, 4 a deploy failed (the tenant keeps serving what it served before),
 130 interrupted. A fleet exits with the first that applies of 130, 4, 2, 3, else 0.
 
+--dry-run: changes nothing, shows what the deploy would do: `tenantstack diff` (its exit codes).
+
 examples:
   tenantstack deploy environments/xy-0146-qa.env
   tenantstack deploy environments/xy-0146-qa.env -e db_timestamp=20261115t120000z
@@ -67,13 +69,15 @@ def register(commands):
     parser.add_argument("env_files", nargs="+", metavar="ENVFILE",
                         help="tenant env file; with --fleet, several; without, arguments after -- go to stacker")
     parser.add_argument("--fleet", action="store_true", help="deploy every ENVFILE, --parallel at a time")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="change nothing: show what the deploy would do (the same as `tenantstack diff`)")
     parser.add_argument("-e", "--env", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override an env file key (checked like the file), e.g. -e db_timestamp=20261115t120000z")
     parser.add_argument("--parallel", type=int, default=4, metavar="N",
                         help="with --fleet: deploys at once, %d to %d (default: %%(default)s)" % fleet.PARALLEL_RANGE)
     parser.add_argument("--max-api-rate", metavar="R",
                         help="AWS API calls per second, all processes together, 0: no limit (default: %g with "
-                        "--fleet, split equally over the deploys at once; no limit for one deploy)"
+                        "--fleet, one bucket every deploy draws from; no limit for one deploy)"
                         % fleet.DEFAULT_MAX_API_RATE)
     parser.add_argument("--log-dir", metavar="DIR",
                         help="with --fleet: directory of the per-tenant logs (default: .run/fleet/<UTC time>/)")
@@ -93,6 +97,9 @@ def run(args):
     if args.engine:  # each deploy's child reads it (hooks/run/deploy.py); refused here if not installed
         stacker_compat.choose_engine({stacker_compat.ENGINE_VARIABLE: args.engine}, modules={})
         os.environ[stacker_compat.ENGINE_VARIABLE] = args.engine
+    if args.dry_run:  # the preview runs in this process, on this process's engine
+        from hooks.cli.commands import diff
+        return diff.run_dry_run(args)
     logging.getLogger().addHandler(logging.NullHandler())  # hooks' log lines go to each deploy's output only
     if args.fleet:
         return run_fleet(args)
@@ -122,9 +129,10 @@ def run_one(args):
         raise errors.BadInput("--log-dir applies to --fleet only; a single deploy streams to stderr")
     overrides = parse_overrides(args.overrides) or None
     rate = fleet.check_max_api_rate(args.max_api_rate or 0)  # one deploy: no limit unless asked
-    with api_rate.limited(rate):  # the clean-up after a failure runs here, once stacker has ended
+    with api_rate.shared_ceiling(rate) as budget:  # one bucket: stacker's, then the clean-up's after a failure
         result = deploy.deploy(env_file, overrides, stacker_args, output=sys.stderr, max_api_rate=rate,
-                               project_root=args.project_root, **debug_option(args))
+                               project_root=args.project_root, api_bucket=budget.get(api_rate.BUCKET_VARIABLE),
+                               **debug_option(args))
     if args.json:
         print(output.json_document(dict(fleet.tenant_json(result), command="deploy")), end="")
     else:

@@ -1,13 +1,15 @@
 """`tenantstack status NAMESPACE... | --all [--json]`: what each tenant runs on, right now."""
 import datetime
 
-from hooks import naming
+from hooks import aws, naming
 from hooks.cli import options, output
+from hooks.cli import preview_output
 from hooks.cli.commands import history
 from hooks.config import envfile
 from hooks.errors import BadInput
 from hooks.lock import deploy_lock
-from hooks.tenant import status as tenant_status
+from hooks.tenant import drift as tenant_drift
+from hooks.tenant import alarms as tenant_alarms, status as tenant_status
 
 EPILOG = """\
 Per tenant: the active timestamp; every database with its role (active, in flight,
@@ -21,6 +23,8 @@ examples:
   tenantstack status xy-0146-qa xy-0146-prod
   tenantstack status --all
   tenantstack status --all --json | jq '.tenants[] | {namespace, active}'
+  tenantstack status xy-0146-qa --drift    # also run CloudFormation drift detection on its stacks (slow)
+  tenantstack status --all --alarms        # only the tenants with an alarm in ALARM (one API call)
 """
 
 
@@ -34,6 +38,11 @@ def register(commands):
     )
     parser.add_argument("namespaces", nargs="*", metavar="NAMESPACE", help="tenant namespace(s), e.g. xy-0146-qa")
     parser.add_argument("--all", action="store_true", help="every tenant with an env file in DIR")
+    parser.add_argument("--drift", action="store_true",
+                        help="also run CloudFormation drift detection on each tenant's stacks and list what drifted "
+                        "(slow and rate-limited: only when asked)")
+    parser.add_argument("--alarms", action="store_true",
+                        help="list only the alarms in ALARM of the tenants asked (one DescribeAlarms for all)")
     options.add_environments(parser)
     options.add_json(parser)
     parser.set_defaults(run=run)
@@ -50,6 +59,8 @@ def namespaces_asked(args):
 
 
 def run(args):
+    if args.alarms:
+        return run_alarms(args)
     now = datetime.datetime.now(datetime.timezone.utc)
     tenants = []
     for namespace in namespaces_asked(args):
@@ -62,10 +73,36 @@ def run(args):
         ))
         for path, values in tenants
     ]
+    drifts = [drift_of(clients, status) if args.drift else None for _, status in statuses]
     if args.json:
-        print(output.json_document({"tenants": [status_json(status, path) for path, status in statuses]}), end="")
+        documents = [dict(status_json(status, path), **({"drift": preview_output.drift_json(drift)} if args.drift
+                                                          else {})) for (path, status), drift in zip(statuses, drifts)]
+        print(output.json_document({"tenants": documents}), end="")
     else:
-        print("\n\n".join("\n".join(status_lines(status, path)) for path, status in statuses))
+        print("\n\n".join("\n".join(status_lines(status, path) + preview_output.drift_lines(drift))
+                          for (path, status), drift in zip(statuses, drifts)))
+    return 0
+
+
+def drift_of(clients, status):
+    """`--drift`: drift detection on the tenant's base, database and service stacks (hooks/tenant/drift.py)."""
+    stacks = [role.database.stack_name for role in status.databases.roles if role.database.stack_status]
+    return tenant_drift.tenant_drift(clients.cfn, status.namespace, stacks)
+
+
+def run_alarms(args):
+    """`--alarms`: every alarm in ALARM of the tenants asked, by namespace; one DescribeAlarms whatever their number."""
+    namespaces = namespaces_asked(args)
+    firing = tenant_alarms.alarms_in_alarm(aws.client("cloudwatch"), namespaces)
+    rows = [(namespace, alarm) for namespace in sorted(firing) for alarm in firing[namespace]]
+    if args.json:
+        document = {"alarms": [dict(alarm_json(alarm), namespace=namespace) for namespace, alarm in rows]}
+        print(output.json_document(document), end="")
+    elif rows:
+        print("\n".join("%s  %s  ALARM since %s: %s" % (namespace, alarm.name, alarm.since_text, alarm.reason)
+                        for namespace, alarm in rows))
+    else:
+        print("no alarm in ALARM among %d tenant(s)" % len(namespaces))
     return 0
 
 
@@ -83,7 +120,12 @@ def status_json(status, env_file):
         "service": service_json(status.service),
         "lock": lock_json(status.lock),
         "recent_flips": [history.flip_json(flip) for flip in status.recent_flips],
+        "alarms": [alarm_json(alarm) for alarm in status.alarms],
     }
+
+
+def alarm_json(alarm):
+    return {"name": alarm.name, "state": alarm.state, "since": alarm.since_text, "reason": alarm.reason}
 
 
 def database_json(role):
@@ -159,6 +201,7 @@ def status_lines(status, env_file):
         lines.append("databases: none")
     lines += service_lines(status.service, status.databases.referenced)
     lines += lock_lines(status.namespace, status.lock)
+    lines += alarm_lines(status.alarms)
     if status.recent_flips:
         lines += ["last pointer flips:"]
         lines += ["  " + line for line in output.table(history.FLIP_HEADERS, history.flip_rows(status.recent_flips))]
@@ -182,6 +225,19 @@ def service_lines(service, referenced):
                deployment["running"], deployment["desired"])
         )
     return lines
+
+
+def alarm_lines(alarms):
+    if not alarms:
+        return ["alarms: none"]
+    firing = tenant_alarms.firing(alarms)
+    lines = ["alarms: %d in ALARM of %d" % (len(firing), len(alarms))]
+    rows = [(alarm.name, alarm.state, alarm.since_text or "unknown", alarm.reason if alarm.state != "OK" else "")
+            for alarm in alarms]
+    return lines + ["  " + line for line in output.table(ALARM_HEADERS, rows)]
+
+
+ALARM_HEADERS = ("ALARM", "STATE", "SINCE", "REASON")
 
 
 def lock_lines(namespace, state):

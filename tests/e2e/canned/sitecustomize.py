@@ -1,4 +1,5 @@
-"""Answers the local endpoint cannot give, for a stacker child under test: tasks and their targets.
+"""Answers the local endpoint cannot give, for a child process under test: tasks and their targets
+(a stacker child), and what a change set replaces (`tenantstack diff`, at the end of this module).
 
 The local endpoint's ECS services run no tasks and register no targets, so it cannot say what
 AWS says when a new task's /healthz answers 503 (the application cannot use its new database).
@@ -98,5 +99,45 @@ def _install(state):
 if os.environ.get(STATE_VARIABLE):
     try:
         _install(os.environ[STATE_VARIABLE])
+    except ImportError:  # a process without botocore: nothing to answer
+        pass
+
+
+# --- change sets: what AWS reports and the endpoint does not (tenantstack diff) ---------------
+#
+# The endpoint's change sets never say that a resource is replaced, nor why, and a change of
+# parameters alone shows no resource change at all. TENANTSTACK_TEST_CHANGE_SETS names, as JSON
+# {"<stack name>": [<a Changes entry as AWS gives it>, ...]}, entries every DescribeChangeSet of
+# that stack answers in addition (an entry of the same LogicalResourceId replaces the endpoint's).
+
+CHANGE_SETS_VARIABLE = "TENANTSTACK_TEST_CHANGE_SETS"
+
+
+def _install_change_sets(answers):
+    import botocore.session
+
+    original = botocore.session.Session.create_client
+
+    def add_changes(parsed=None, **kwargs):
+        extra = answers.get((parsed or {}).get("StackName"), [])
+        if extra and (parsed or {}).get("Status") == "CREATE_COMPLETE":
+            ids = {change["ResourceChange"]["LogicalResourceId"] for change in extra}
+            kept = [c for c in parsed.get("Changes") or [] if c["ResourceChange"]["LogicalResourceId"] not in ids]
+            parsed["Changes"] = kept + extra
+
+    def create_client(self, service_name, *args, **kwargs):
+        client = original(self, service_name, *args, **kwargs)
+        if client.meta.service_model.service_id.hyphenize() == "cloudformation":
+            client.meta.events.register("after-call.cloudformation.DescribeChangeSet", add_changes)
+        return client
+
+    botocore.session.Session.create_client = create_client
+
+
+if os.environ.get(CHANGE_SETS_VARIABLE):
+    try:
+        import json
+
+        _install_change_sets(json.loads(os.environ[CHANGE_SETS_VARIABLE]))
     except ImportError:  # a process without botocore: nothing to answer
         pass

@@ -287,3 +287,120 @@ def test_a_stacker_child_takes_its_rate_from_the_parent(aws, tmp_path):
     assert measured["rate"] == CHILD_RATE
     # One token may have been saved up since the child started; every other call waits its interval.
     assert measured["seconds"] >= (CHILD_CALLS - 1) / CHILD_RATE
+
+
+# --- one bucket shared by processes (a fleet's budget) ---------------------------------------------
+
+
+def shared_bucket_on(path, clock, rate):
+    return api_rate.SharedBucket(path, rate, clock=clock, sleep=clock.sleep)
+
+
+def test_a_shared_bucket_starts_empty_and_spaces_requests_of_every_opener_one_interval_apart(tmp_path):
+    clock = HandClock(0.0)
+    path = api_rate.SharedBucket.create(tmp_path / "bucket", clock=clock)
+    first, second = shared_bucket_on(path, clock, 5), shared_bucket_on(path, clock, 5)  # two processes' views
+    assert [round(bucket.acquire(), 9) for bucket in (first, second, first, second)] == [0.2] * 4
+    assert round(clock.now, 9) == 0.8
+
+
+def test_a_shared_bucket_left_idle_saves_up_one_token_only(tmp_path):
+    clock = HandClock(0.0)
+    path = api_rate.SharedBucket.create(tmp_path / "bucket", clock=clock)
+    clock.now += 100
+    buckets = [shared_bucket_on(path, clock, 5) for _ in range(3)]
+    assert [round(bucket.acquire(), 9) for bucket in buckets] == [0.0, 0.2, 0.2]
+
+
+@pytest.mark.parametrize("openers", [1, 3, 8])
+@pytest.mark.parametrize("late", [0.0, 0.3], ids=["on-time", "waking-late"])
+def test_any_one_second_of_a_shared_bucket_holds_at_most_ceil_rate_requests(tmp_path, openers, late):
+    generator = random.Random(16)
+    clock = HandClock(0.0, late=lambda: generator.uniform(0, late))
+    path = api_rate.SharedBucket.create(tmp_path / "bucket", clock=clock)
+    buckets = [shared_bucket_on(path, clock, 7.5) for _ in range(openers)]
+    arrivals, now = [], 0.0
+    for _ in range(40):
+        now += generator.uniform(0, 2)
+        arrivals += [now + generator.uniform(0, 0.05) for _ in range(generator.randint(1, 20))]
+    times = []
+    for arrival in sorted(arrivals):
+        clock.now = max(clock.now, arrival)
+        generator.choice(buckets).acquire()
+        times.append(clock.now)
+    assert peak(times, window=1.0 - 1e-9) <= math.ceil(7.5)
+
+
+def test_install_draws_from_the_bucket_file_a_parent_names(tmp_path, no_ceiling):
+    path = api_rate.SharedBucket.create(tmp_path / "bucket")
+    assert api_rate.install_from_environment({api_rate.RATE_VARIABLE: "8", api_rate.BUCKET_VARIABLE: str(path)}) == 8
+    assert isinstance(api_rate._STATE.bucket, api_rate.SharedBucket)
+    assert (api_rate._STATE.bucket.path, api_rate._STATE.bucket.rate) == (str(path), 8 * api_rate.HEADROOM)
+
+
+def test_a_bucket_file_that_is_not_there_is_refused_and_the_ceiling_stays(tmp_path, no_ceiling):
+    api_rate.install(3)
+    with pytest.raises(ValueError) as raised:
+        api_rate.install_from_environment({api_rate.RATE_VARIABLE: "8", api_rate.BUCKET_VARIABLE: "/nowhere/b"})
+    assert str(raised.value) == ("API rate bucket /nowhere/b is invalid: expected the file a parent made "
+                                 "(TENANTSTACK_API_BUCKET)")
+    assert api_rate.current_rate() == 3.0
+
+
+def test_shared_ceiling_makes_one_file_for_the_block_and_removes_it(no_ceiling):
+    with api_rate.shared_ceiling(40) as variables:
+        path = variables[api_rate.BUCKET_VARIABLE]
+        assert variables[api_rate.RATE_VARIABLE] == "40.0" and Path(path).is_file()
+        assert api_rate._STATE.bucket.path == path
+    assert not Path(path).exists() and api_rate.current_rate() is None
+    with api_rate.shared_ceiling(None) as variables:
+        assert variables == {} and api_rate.current_rate() is None
+
+
+# The proof the fleet's budget rests on, with real processes: each worker (a deploy's stacker
+# process) and the parent (a failed deploy's clean-up) sends requests through botocore to the local
+# endpoint, drawing from one bucket file; each records every attempt after the bucket let it go
+# (a before-send handler after the ceiling's, as bench/child/sitecustomize.py counts them), one
+# of them throttled by a drill and retried. The records, merged, must hold at most BUDGET requests
+# in any 1-second window, whatever the number of processes: no timing is asserted.
+BUDGET, REQUESTS, HEAD_START_SECONDS = 25, 40, 1.5  # the workers' imports take about 0.5 s
+WORKER = textwrap.dedent("""\
+    import sys, time
+    from hooks.aws import api_rate, clients
+    api_rate.install_from_environment()
+    record = open(sys.argv[1], "a")
+
+    def note(**kwargs):
+        record.write("%.6f\\n" % time.monotonic())
+
+    clients.session().events.register("before-send", note)  # after the ceiling's handler
+    ssm = clients.client("ssm")  # adaptive retries; the drill throttles its first DescribeParameters
+    time.sleep(max(0, float(sys.argv[3]) - time.monotonic()))  # all start together: the bucket is contended
+    for _ in range(int(sys.argv[2])):
+        ssm.describe_parameters(MaxResults=1)
+    record.close()
+    """)
+
+
+@pytest.mark.parametrize("parallel", [1, 3, 8])
+def test_a_fleets_processes_together_stay_within_the_budget_in_every_second(aws, tmp_path, parallel, no_ceiling):
+    records = tmp_path / "records"
+    records.mkdir()
+    per_worker, start = REQUESTS // (parallel + 1), time.monotonic() + HEAD_START_SECONDS
+    with api_rate.shared_ceiling(BUDGET) as variables:
+        env = dict(aws.env, **variables)
+        # Worker 0 has its first request throttled and retried (adaptive retries then slow that worker down).
+        throttled = dict(env, **{drills.THROTTLE_VARIABLE: "ssm.DescribeParameters"})
+        workers = [subprocess.Popen([sys.executable, "-c", WORKER, str(records / ("worker-%d" % n)), str(per_worker),
+                                     repr(start)], cwd=str(REPO), env=throttled if n == 0 else env)
+                   for n in range(parallel)]
+        sent = []
+        client = aws.client("ssm")  # made inside the block: held to the shared bucket, as the clean-up is
+        client.meta.events.register("before-send", lambda **kwargs: sent.append(time.monotonic()))
+        time.sleep(max(0, start - time.monotonic()))
+        for _ in range(per_worker):
+            client.describe_parameters(MaxResults=1)
+        assert [worker.wait(120) for worker in workers] == [0] * parallel
+    times = sent + [float(line) for path in records.iterdir() for line in path.read_text().split()]
+    assert len(times) == per_worker * (parallel + 1) + 1  # every request, the throttled one's retry too
+    assert peak(times) <= BUDGET

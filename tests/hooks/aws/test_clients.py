@@ -4,7 +4,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from hooks.aws import clients as aws_module
-from hooks.aws import drills
+from hooks.aws import drills, endpoint_quirks
 
 # --- one boto3 session per thread and AWS environment ----------------------------------------
 
@@ -86,3 +86,17 @@ def test_clients_are_made_once_per_service(aws_environment):
     clients = aws_module.Clients()
     assert clients("ssm") is clients("ssm")
     assert clients("ssm") is not clients("rds")
+
+
+def test_cloudwatch_speaks_the_query_protocol_to_the_local_endpoint(aws_environment, monkeypatch):
+    # botocore 1.37+ prefers CloudWatch's JSON/CBOR protocols, which moto 5.2 does not answer.
+    monkeypatch.setenv(endpoint_quirks.SWITCH, endpoint_quirks.SWITCH_VALUE)
+    cloudwatch = aws_module.client("cloudwatch")
+    assert cloudwatch.meta.service_model.protocol == "query"
+    assert cloudwatch.describe_alarms(AlarmNamePrefix="xy-0146-qa-")["MetricAlarms"] == []
+
+
+def test_the_local_endpoint_switch_is_part_of_the_fingerprint():
+    base = {"AWS_DEFAULT_REGION": "eu-west-1"}
+    switched = dict(base, **{endpoint_quirks.SWITCH: endpoint_quirks.SWITCH_VALUE})
+    assert aws_module.environment_fingerprint(switched) != aws_module.environment_fingerprint(base)

@@ -91,11 +91,12 @@ def test_switch_on_gives_kms_key_tags_the_apis_shape_too_and_changes_nothing_els
     variables = {"Namespace": "common-nonprod"}
     plain = render_with_switch(monkeypatch, SharedTier, variables, False)
     adapted = render_with_switch(monkeypatch, SharedTier, variables, True)
-    tags = plain["Resources"]["DatabaseKey"]["Properties"].pop("Tags")
-    assert {t["Key"]: t["Value"] for t in tags}["Namespace"] == "common-nonprod"
-    assert adapted["Resources"]["DatabaseKey"]["Properties"].pop("Tags") == [
-        {"Key": t["Key"], "Value": t["Value"], "TagKey": t["Key"], "TagValue": t["Value"]} for t in tags
-    ]
+    for key in ("DatabaseKey", "AlarmTopicKey"):
+        tags = plain["Resources"][key]["Properties"].pop("Tags")
+        assert {t["Key"]: t["Value"] for t in tags}["Namespace"] == "common-nonprod"
+        assert adapted["Resources"][key]["Properties"].pop("Tags") == [
+            {"Key": t["Key"], "Value": t["Value"], "TagKey": t["Key"], "TagValue": t["Value"]} for t in tags
+        ]
     assert adapted == plain
 
 
@@ -140,3 +141,43 @@ def test_adapt_digests_only_the_parameters_a_task_definition_refers_to():
     assert adapt(TaskCpu="512", Namespace="a", Other="2") == plain
     assert adapt(TaskCpu="1024", Namespace="a", Other="1") != plain
     assert adapt(TaskCpu="512", Namespace="b", Other="1") != plain
+
+
+def test_put_stack_alarms_creates_the_missing_alarms_of_the_deployed_template_and_keeps_existing_states(aws):
+    """cfn-cloudwatch-alarms-not-created: the endpoint's CloudFormation skips AWS::CloudWatch::Alarm."""
+    cfn, cloudwatch = aws.client("cloudformation"), aws.client("cloudwatch")
+    alarm = {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+        "AlarmName": "xy-0146-qa-unhealthy-hosts", "AlarmActions": [{"Ref": "Topic"}], "Namespace": "AWS/ApplicationELB",
+        "MetricName": "UnHealthyHostCount", "Statistic": "Maximum", "Period": 60, "EvaluationPeriods": 3,
+        "Threshold": 1, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        "Dimensions": [{"Name": "LoadBalancer", "Value": {"Ref": "Balancer"}}]}}
+    template = {"Parameters": {"Topic": {"Type": "String"}, "Balancer": {"Type": "String"}},
+                "Resources": {"Group": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "/x"}},
+                              "Alarm": alarm}}
+    cfn.create_stack(StackName="xy-0146-qa-service", TemplateBody=json.dumps(template), Parameters=[
+        {"ParameterKey": "Topic", "ParameterValue": "arn:aws:sns:us-east-1:123456789012:common-nonprod-alarms"},
+        {"ParameterKey": "Balancer", "ParameterValue": "app/common-nonprod/0123"}])
+    assert cloudwatch.describe_alarms()["MetricAlarms"] == []  # the gap itself
+    assert endpoint_quirks.put_stack_alarms(cfn, cloudwatch, "xy-0146-qa-service") == ["xy-0146-qa-unhealthy-hosts"]
+    (created,) = cloudwatch.describe_alarms()["MetricAlarms"]
+    assert created["AlarmActions"] == ["arn:aws:sns:us-east-1:123456789012:common-nonprod-alarms"]
+    assert created["Dimensions"] == [{"Name": "LoadBalancer", "Value": "app/common-nonprod/0123"}]
+    cloudwatch.set_alarm_state(AlarmName="xy-0146-qa-unhealthy-hosts", StateValue="ALARM", StateReason="set")
+    assert endpoint_quirks.put_stack_alarms(cfn, cloudwatch, "xy-0146-qa-service") == []
+    assert cloudwatch.describe_alarms()["MetricAlarms"][0]["StateValue"] == "ALARM"
+    assert endpoint_quirks.put_stack_alarms(cfn, cloudwatch, "xy-0146-qa-db-20261101t090000z") == []
+
+
+@pytest.mark.parametrize("node, message", [
+    ({"Fn::GetAtt": ["TargetGroup", "LoadBalancerArns"]}, "TargetGroupFullName only"),
+    ({"Fn::Sub": "x"}, "cannot resolve"),
+])
+def test_resolve_local_refuses_what_it_does_not_resolve(node, message):
+    with pytest.raises(ValueError, match=message):
+        endpoint_quirks.resolve_local(node, {})
+
+
+def test_resolve_local_reads_a_target_groups_full_name_from_its_arn():
+    arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/xy-0146-qa-Targe-ABC/0123456789abcdef"
+    assert endpoint_quirks.resolve_local({"Fn::GetAtt": ["TargetGroup", "TargetGroupFullName"]}, {"TargetGroup": arn}) == (
+        "targetgroup/xy-0146-qa-Targe-ABC/0123456789abcdef")

@@ -252,3 +252,64 @@ def test_keys_stacker_reads_with_invisible_characters_are_named(raw, problem):
     with pytest.raises(settings.SettingsError) as raised:
         settings.load_settings(raw)
     assert raised.value.problems[0].startswith(problem), raised.value.problems
+
+
+# --- issue 19: alarms, logs, the bake time ---------------------------------------------------------
+
+@pytest.mark.parametrize("namespace, given, expected", [
+    ("xy-0146-prod", {}, 300),
+    ("xy-0146-qa", {}, 0),
+    ("xy-0146-dev", {}, 0),
+    ("xy-0146-qa", {"bake_seconds": "120"}, 120),
+    ("xy-0146-prod", {"bake_seconds": "0"}, 0),
+])
+def test_bake_seconds_defaults_to_300_for_prod_and_0_elsewhere(namespace, given, expected):
+    raw = dict(_tenant_raw(namespace), **given)
+    assert settings.load_settings(raw)["bake_seconds"] == expected
+
+
+def _tenant_raw(namespace):
+    tier = "common-prod" if namespace.endswith("-prod") else "common-nonprod"
+    image = "public.ecr.aws/nginx/nginx:1.27.3"
+    return {"namespace": namespace, "db_timestamp": "20261101t090000z", "shared_namespace": tier,
+            "hostname": "%s.example.com" % namespace, "listener_priority": "10", "nginx_image": image,
+            "php_image": image}
+
+
+def test_alarm_and_log_defaults_are_the_documented_ones():
+    parsed = settings.load_settings(_tenant_raw("xy-0146-qa"))
+    assert {key: parsed[key] for key in ("log_retention", "alarm_5xx_percent", "alarm_unhealthy_hosts",
+                                          "alarm_db_cpu_percent", "alarm_db_free_storage_mib",
+                                          "alarm_db_connections")} == {
+        "log_retention": 90, "alarm_5xx_percent": 5, "alarm_unhealthy_hosts": 1, "alarm_db_cpu_percent": 80,
+        "alarm_db_free_storage_mib": 2048, "alarm_db_connections": 60}
+
+
+@pytest.mark.parametrize("key, value, rule", [
+    ("bake_seconds", "3601", "expected a whole number from 0 to 3600"),
+    ("alarm_5xx_percent", "0", "expected a whole number from 1 to 100"),
+    ("log_retention", "45", "expected a retention CloudWatch Logs accepts"),
+])
+def test_a_bad_tenant_alarm_or_log_key_names_the_key_value_and_rule(key, value, rule):
+    with pytest.raises(settings.SettingsError, match="env key %s '%s' is invalid: %s" % (key, value, rule)):
+        settings.load_settings(dict(_tenant_raw("xy-0146-qa"), **{key: value}))
+
+
+@pytest.mark.parametrize("key, value, ok", [
+    ("alarm_topic_arn", "arn:aws:sns:eu-west-1:123456789012:paging", True),
+    ("alarm_topic_arn", "", True),
+    ("alarm_topic_arn", "arn:aws:sqs:eu-west-1:123456789012:paging", False),
+    ("elb_log_delivery_account", "156460612806", True),
+    ("elb_log_delivery_account", "15646061280", False),
+    ("access_log_retention", "3650", True),
+    ("access_log_retention", "0", False),
+])
+def test_shared_alarm_and_log_keys(key, value, ok):
+    raw = {"namespace": "common-prod", "vpc_cidr": "10.20.0.0/16", "certificate_arn":
+           "arn:aws:acm:us-east-1:123456789012:certificate/0c6b2f4e-6a51-4c7e-9d1a-000000000002", key: value}
+    if ok:
+        assert settings.load_settings(raw)[key] == (int(value) if value.isdigit() and key != "elb_log_delivery_account"
+                                                    else value)
+    else:
+        with pytest.raises(settings.SettingsError, match="env key %s" % key):
+            settings.load_settings(raw)

@@ -155,3 +155,13 @@ def test_every_function_is_reexported_by_hooks_naming():
     public = [name for name, value in vars(iam).items() if callable(value) and not name.startswith("_")
               and getattr(value, "__module__", None) == iam.__name__]
     assert public and [name for name in public if getattr(naming, name, None) is not getattr(iam, name)] == []
+
+
+@pytest.mark.parametrize("function, args, expected", [
+    ("alarms_arn_resource", ("xy-0146-qa",), "alarm:xy-0146-qa-*"),
+    ("rds_log_groups_arn_resource", ("xy-0146-qa",), "log-group:/aws/rds/instance/xy-0146-qa-db-*"),
+    ("tier_log_groups_arn_resources", ("common-prod",), [
+        "log-group:/common-prod/vpc/flow-logs", "log-group:/*-prod/service", "log-group:/aws/rds/instance/*-prod-db-*"]),
+])
+def test_observability_arn_resources(function, args, expected):
+    assert getattr(naming, function)(*args) == expected

@@ -63,9 +63,11 @@ def write(directory, name, text):
         pytest.param(
             None, {"colour": "blue"}, (),
             "invalid environment in {path}: - env key colour is not known for tenant namespaces (known keys: "
-            "db_backup_retention, db_instance_class, db_multi_az, db_timestamp, desired_count, hostname, "
-            "listener_priority, namespace, nginx_image, php_image, retain_previous, shared_namespace, "
-            "source_namespace, stable_timeout, task_cpu, task_memory) Fix the env file (or the -e override), "
+            "alarm_5xx_percent, alarm_db_connections, alarm_db_cpu_percent, alarm_db_free_storage_mib, "
+            "alarm_unhealthy_hosts, bake_seconds, db_backup_retention, db_instance_class, db_multi_az, db_timestamp, "
+            "desired_count, hostname, listener_priority, log_retention, namespace, nginx_image, php_image, "
+            "retain_previous, shared_namespace, source_namespace, stable_timeout, task_cpu, task_memory) "
+            "Fix the env file (or the -e override), "
             "then deploy again.",
             id="unknown-override-key",
         ),
@@ -584,6 +586,18 @@ def test_child_environment_carries_the_api_rate_ceiling(environ, max_api_rate, e
     env = deploy.child_environment(environ, max_api_rate)
     assert env.get("TENANTSTACK_MAX_API_RATE") == expected
     assert {key: env[key] for key in deploy.RETRY_DEFAULTS} == deploy.RETRY_DEFAULTS
+
+
+@pytest.mark.parametrize(
+    "environ, max_api_rate, bucket, expected",
+    [
+        pytest.param({}, 40.0, "/run/b", "/run/b", id="given"),
+        pytest.param({"TENANTSTACK_API_BUCKET": "/old"}, 40.0, None, None, id="none-drops-an-inherited-one"),
+        pytest.param({}, None, "/run/b", None, id="no-rate-no-bucket"),
+    ],
+)
+def test_child_environment_names_the_shared_bucket(environ, max_api_rate, bucket, expected):
+    assert deploy.child_environment(environ, max_api_rate, bucket).get("TENANTSTACK_API_BUCKET") == expected
 
 
 def test_a_child_given_a_bad_rate_ends_as_bad_input_before_stacker(tmp_path):

@@ -124,15 +124,19 @@ class StandIn:
         self.exit_codes, self.seconds, self.on_start = exit_codes or {}, seconds, on_start
         self.running = self.most = 0
         self.calls = []
-        self.rates = set()  # (the child's share it was given, the ceiling in force in this process)
+        self.rates = set()  # (the child's rate, whether it got a bucket file, the ceiling in force in this process)
+        self.buckets = set()  # the shared bucket files the children were given
         self.guard = threading.Lock()
 
     def __call__(self, env_file, overrides=None, stacker_args=(), output=None, cancel=None, max_api_rate=None,
-                 project_root=None):
+                 project_root=None, api_bucket=None):
         namespace = Path(env_file).stem
         with self.guard:
             self.calls.append(namespace)
-            self.rates.add((max_api_rate, api_rate.current_rate()))
+            self.rates.add((max_api_rate, api_bucket is not None, api_rate.current_rate()))
+            if api_bucket:
+                assert Path(api_bucket).is_file()  # the file lives while the deploys run
+                self.buckets.add(api_bucket)
             self.running += 1
             self.most = max(self.most, self.running)
         if self.on_start:
@@ -325,21 +329,23 @@ def test_check_max_api_rate_refuses_a_bad_value(value):
         "--max-api-rate %r is invalid: expected API calls per second, a number >= 0 (0: no limit), e.g. 40" % value)
 
 
-def test_each_deploy_gets_its_share_and_the_fleet_process_is_held_to_it(tmp_path):
+def test_every_deploy_and_the_fleet_process_draw_from_one_bucket_of_the_whole_budget(tmp_path):
     stand_in = StandIn()
     summary = fleet.run_fleet(prepared_fleet(tmp_path, 3), 2, tmp_path / "logs", quiet(3), run_deploy=stand_in,
                               max_api_rate=30)
-    assert stand_in.rates == {(15.0, 15.0)}  # 30 / 2 at once; the clean-up in the slot's thread too
+    # The whole budget, from one file; the clean-up in this process draws from it too.
+    assert stand_in.rates == {(30.0, True, 30.0)} and len(stand_in.buckets) == 1
     assert api_rate.current_rate() is None  # and nothing is left behind
+    assert not Path(stand_in.buckets.pop()).exists()
     assert fleet.summary_json(summary)["max_api_rate"] == 30
 
 
 @pytest.mark.parametrize(
     "options, expected",
     [
-        pytest.param([], {(20.0, 20.0)}, id="default-40-over-2"),
-        pytest.param(["--max-api-rate", "10"], {(5.0, 5.0)}, id="given"),
-        pytest.param(["--max-api-rate", "0"], {(None, None)}, id="no-limit"),
+        pytest.param([], {(40.0, True, 40.0)}, id="default-40"),
+        pytest.param(["--max-api-rate", "10"], {(10.0, True, 10.0)}, id="given"),
+        pytest.param(["--max-api-rate", "0"], {(None, False, None)}, id="no-limit"),
     ],
 )
 def test_the_cli_fleet_budget(tmp_path, monkeypatch, capsys, options, expected):
@@ -352,8 +358,8 @@ def test_the_cli_fleet_budget(tmp_path, monkeypatch, capsys, options, expected):
 
 @pytest.mark.parametrize(
     "options, expected",
-    [pytest.param([], (None, None), id="default-no-limit"),
-     pytest.param(["--max-api-rate", "12"], (12.0, 12.0), id="given")],
+    [pytest.param([], (None, False, None), id="default-no-limit"),
+     pytest.param(["--max-api-rate", "12"], (12.0, True, 12.0), id="given")],
 )
 def test_the_cli_single_deploy_budget(tmp_path, monkeypatch, capsys, options, expected):
     stand_in = StandIn()

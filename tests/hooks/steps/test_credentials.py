@@ -41,3 +41,22 @@ def test_the_application_users_secret_is_its_own_with_a_fixed_user_and_recorded_
     assert value["password"] != secret_value(aws)["password"]
     assert ssm.get_parameter(Name=naming.ssm_app_secret_arn_parameter(NS))["Parameter"]["Value"] == app["arn"]
     assert credentials.ensure_app_secret_exists(secrets, ssm, NS) == {"arn": app["arn"], "created": False}
+
+
+def test_a_secret_whose_arn_was_never_recorded_is_found_and_recorded(aws):
+    """A run killed between CreateSecret and PutParameter: the next one finds the secret by name."""
+    secrets, ssm = aws.client("secretsmanager"), aws.client("ssm")
+    made = credentials.ensure_db_secret_exists(secrets, ssm, NS, "admin")
+    ssm.delete_parameter(Name=naming.ssm_secret_arn_parameter(NS))
+    assert credentials.ensure_db_secret_exists(secrets, ssm, NS, "admin") == {"arn": made["arn"], "created": False}
+    parameter = naming.ssm_secret_arn_parameter(NS)
+    assert ssm.get_parameter(Name=parameter)["Parameter"]["Value"] == made["arn"]
+    tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=parameter)["TagList"]
+    assert {t["Key"]: t["Value"] for t in tags} == naming.tags(NS)
+
+
+def test_both_arns_are_read_in_one_call_absent_ones_as_none(aws):
+    secrets, ssm = aws.client("secretsmanager"), aws.client("ssm")
+    master = credentials.ensure_db_secret_exists(secrets, ssm, NS, "admin")
+    names = (naming.ssm_secret_arn_parameter(NS), naming.ssm_app_secret_arn_parameter(NS))
+    assert credentials.recorded_arns(ssm, names) == {names[0]: master["arn"], names[1]: None}

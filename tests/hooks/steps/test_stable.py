@@ -529,7 +529,8 @@ def hook_env(aws, monkeypatch):
 def test_hook_first_deploy_is_stable(aws, hook_env):
     first = deploy(aws, "nginx:1")
     result = stable.wait_for_service(context(), PROVIDER)
-    assert result == {"status": "stable", "task_definition": first, "waited_seconds": result["waited_seconds"]}
+    assert result == {"status": "stable", "task_definition": first, "waited_seconds": result["waited_seconds"],
+                      "bake_seconds": 0}
     assert 0 <= result["waited_seconds"] < 5
 
 
@@ -643,3 +644,25 @@ def test_hook_arguments_are_checked_before_anything_else(arguments, message):
     with pytest.raises(HookArgumentError) as raised:  # what the wiring checks first, before settings or AWS
         hookargs.check("wait_for_service", arguments, stable.wait_for_service.declared_arguments, environ={})
     assert str(raised.value) == message
+
+
+def test_hook_bake_alarm_in_alarm_fails_the_deploy_naming_it_and_reverts(aws, hook_env):
+    """bake_seconds > 0: after the service is stable, the 5xx and unhealthy-host alarms are watched; one in
+    ALARM (set on the endpoint, as CloudWatch would once the new tasks answer 5xx) fails the gate, reverted."""
+    first = deploy(aws, "nginx:1")
+    deploy(aws, "nginx:2")
+    cloudwatch = aws.client("cloudwatch")
+    for what in ("target-5xx-rate", "unhealthy-hosts"):
+        cloudwatch.put_metric_alarm(AlarmName="xy-0146-qa-%s" % what, MetricName="m", Namespace="n", Statistic="Sum",
+                                    Period=60, EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold")
+    cloudwatch.set_alarm_state(AlarmName="xy-0146-qa-unhealthy-hosts", StateValue="ALARM", StateReason="2 unhealthy")
+    baking = recorded(aws, first)
+    baking.environment["bake_seconds"] = "1"
+    with pytest.raises(stable.ServiceNotStable, match="alarm xy-0146-qa-unhealthy-hosts is in ALARM .*: 2 unhealthy"):
+        stable.wait_for_service(baking, PROVIDER)
+    assert stable.current_task_definition(aws.client("ecs"), CLUSTER, SERVICE) == first
+
+    cloudwatch.set_alarm_state(AlarmName="xy-0146-qa-unhealthy-hosts", StateValue="OK", StateReason="healthy")
+    second = deploy(aws, "nginx:3")
+    result = stable.wait_for_service(baking, PROVIDER)
+    assert (result["task_definition"], result["bake_seconds"]) == (second, 1)

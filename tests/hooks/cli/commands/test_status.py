@@ -57,6 +57,7 @@ def test_status_shows_each_databases_role_the_service_the_lock_and_the_flips(cli
         "  live: it was taken on another host (ci-7), whose processes this host cannot see, and it is within its "
         "ttl of 2 h 0 min (stale after YYYY-MM-DDTHH:MM:SSZ)",
         "  if you know its holder is dead: tenantstack unlock xy-0146-qa --holder 'deployer@ci-7:4242'",
+        "alarms: none",
         "last pointer flips:",
         "  VERSION  WHEN (UTC)            FROM              TO                BY",
         "  1        YYYY-MM-DDTHH:MM:SSZ  -                 20260101t000000z  deployer@ci-7:4242",
@@ -143,6 +144,7 @@ def test_status_json_is_the_documented_schema(cli_aws, envs, capsys):
                     "within its ttl of 2 h 0 min (stale after YYYY-MM-DDTHH:MM:SSZ)",
                 },
                 "recent_flips": [flip_json(1, None, T1), flip_json(2, T1, T2), flip_json(3, T2, T3)],
+                "alarms": [],
             }
         ],
     }
@@ -172,6 +174,7 @@ def test_status_of_a_tenant_never_deployed_says_so(cli_aws, envs, capsys):
         "databases: none",
         "service: none",
         "deploy lock: free",
+        "alarms: none",
         "last pointer flips: none",
         "",
     ])
@@ -197,6 +200,7 @@ def test_status_before_the_first_flip_shows_the_in_flight_database_and_a_stale_l
         "deploy lock: held by deployer@ci-7:4242 for 2 h 0 min (since YYYY-MM-DDTHH:MM:SSZ, ttl 1 h 0 min) to deploy "
         "20260101t000000z",
         "  stale: it is 2 h 0 min old, past its ttl of 1 h 0 min; the next deploy takes it over by itself",
+        "alarms: none",
         "last pointer flips: none",
     ]
 
