@@ -12,7 +12,9 @@ back the newest previous one's data, as it was promoted (its source snapshot) or
 was retired (its final snapshot, copied as a snapshot of the tenant itself under a new
 timestamp and the tier key, and deployed with that source_namespace: the tenant is then its
 own source, so hooks.steps.tier_copy restores that snapshot as it is, provided it is under the
-tier key; hence --kms-key-id in the command).
+tier key; hence --kms-key-id in the command). The copy is tagged like the pipeline's restore
+copies (CopiedFrom: the final snapshot), so retirement deletes it with the database restored
+from it, while the final snapshot stays.
 
 Layers: `rollback_targets`, `choose`, `restore_instructions` (pure); `final_snapshots`,
 `existing_snapshots`, `plan` (AWS, take clients).
@@ -95,6 +97,13 @@ def _targets_sentence(targets):
     return "It can roll back to: %s" % ", ".join(targets)
 
 
+def copy_tags(namespace, final_snapshot_id):
+    """The --tags of the rollback's copy: the tenant's tags and CopiedFrom=<final snapshot>, so the copy is a
+    restore copy like the pipeline's (status lists it, retirement deletes it with its database)."""
+    tags = dict(naming.tags(namespace), **{naming.COPIED_FROM_TAG: final_snapshot_id})
+    return " ".join("Key=%s,Value=%s" % item for item in tags.items())
+
+
 def restore_instructions(namespace, values, env_file, databases, finals, source_snapshots, new_timestamp):
     """The refusal when there is no rollback target: what is left, and the commands to use it.
 
@@ -129,7 +138,8 @@ def restore_instructions(namespace, values, env_file, databases, finals, source_
         lines += [
             "  as it was when it was retired (final snapshot %s, restored as %s):" % (final.snapshot_id, new_timestamp),
             "    aws rds copy-db-snapshot --source-db-snapshot-identifier %s --target-db-snapshot-identifier %s "
-            "--kms-key-id %s --copy-tags" % (final.snapshot_id, copy, naming.db_kms_alias(values["shared_namespace"])),
+            "--kms-key-id %s --tags %s" % (final.snapshot_id, copy, naming.db_kms_alias(values["shared_namespace"]),
+                                           copy_tags(namespace, final.snapshot_id)),
             "    aws rds wait db-snapshot-available --db-snapshot-identifier %s" % copy,
             "    tenantstack deploy %s -e source_namespace=%s -e db_timestamp=%s"
             % (env_file, namespace, new_timestamp),

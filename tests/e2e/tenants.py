@@ -189,10 +189,12 @@ class Tenants:
         return state
 
 
-def assert_invariants(state, active, retained=(), lock_free=True, own_source=()):
+def assert_invariants(state, active, retained=(), lock_free=True, copied_from=None):
     """Every invariant (docs/architecture.md, "Invariants") that one namespace's state can show.
 
-    own_source: timestamps deployed with source_namespace = the namespace itself (no copy)."""
+    copied_from: {timestamp: snapshot} for restore copies made from another snapshot than the env
+    file's source (a rollback's copy of a final snapshot)."""
+    copied_from = copied_from or {}
     ns = state.namespace
     # The pointer always names an existing, available database, and the service serves it.
     assert state.active == active, "%s: pointer is %s, expected %s" % (ns, state.active, active)
@@ -220,14 +222,15 @@ def assert_invariants(state, active, retained=(), lock_free=True, own_source=())
     assert state.registrations == set(state.instances), "%s: registrations %s" % (ns, sorted(state.registrations))
     # Every database restored from the namespace's own copy under the tier key, kept while the
     # database exists and deleted with it (a namespace that is its own source makes no copy).
-    copied = set() if tenant_settings(ns)["source_namespace"] == ns else set(state.instances) - set(own_source)
+    copied = (set() if tenant_settings(ns)["source_namespace"] == ns else set(state.instances)) | set(copied_from)
     assert set(state.restore_copies) == copied, "%s: restore copies %s, expected %s" % (
         ns, sorted(state.restore_copies), sorted(copied))
     source = tenant_settings(ns)["source_namespace"]
     for timestamp, (key, tags) in state.restore_copies.items():
         assert key == state.tier_key, "%s: copy of %s is under %s, not the tier key %s" % (
             ns, timestamp, key, state.tier_key)
-        assert tags == dict(naming.tags(ns), **{naming.COPIED_FROM_TAG: naming.snapshot_id(source, timestamp)})
+        origin = copied_from.get(timestamp) or naming.snapshot_id(source, timestamp)
+        assert tags == dict(naming.tags(ns), **{naming.COPIED_FROM_TAG: origin})
     if lock_free:
         assert state.lock is None, "%s: lock still held: %s" % (ns, state.lock)
 

@@ -79,4 +79,6 @@ def _count(roles, verb):
 
 def _deleted(done):
     parts = [what for what, flag in (("instance", done["deleted_instance"]), ("stack", done["deleted_stack"])) if flag]
-    return "deleted %s" % " and ".join(parts) if parts else "nothing left to delete"
+    if done.get("deleted_copy"):
+        parts.append("restore copy %s" % done["deleted_copy"])
+    return "deleted %s" % ", ".join(parts) if parts else "nothing left to delete"

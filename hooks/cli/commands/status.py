@@ -137,6 +137,7 @@ def database_json(role):
         "registered": database.registered,
         "instance_status": database.instance_status,
         "stack_status": database.stack_status,
+        "restore_copy_only": database.restore_copy,
         "role": role.role,
         "reap": role.action,
         "reason": role.reason,
@@ -183,6 +184,15 @@ def lock_json(state):
 DATABASE_HEADERS = ("TIMESTAMP", "ROLE", "INSTANCE", "STACK", "REAP", "WHY")
 
 
+def instance_cell(database):
+    if database.instance_status:
+        return database.instance_status
+    if not database.restore_copy:
+        return "none"
+    namespace, timestamp = naming.parse_db_instance_id(database.instance_id)
+    return "none; its restore copy %s is left" % naming.restore_snapshot_id(namespace, timestamp)
+
+
 def status_lines(status, env_file):
     unset = "none (%s is not set)" % naming.ssm_active_parameter(status.namespace)
     lines = [
@@ -192,7 +202,7 @@ def status_lines(status, env_file):
     ]
     if status.databases.roles:
         rows = [
-            (role.timestamp, role.role, role.database.instance_status or "none", role.database.stack_status or "none",
+            (role.timestamp, role.role, instance_cell(role.database), role.database.stack_status or "none",
              role.action, role.reason)
             for role in status.databases.roles
         ]

@@ -95,7 +95,8 @@ def test_restore_instructions_list_the_final_snapshots_and_both_ways_back():
         "restored as 20261201t101500z):",
         "    aws rds copy-db-snapshot --source-db-snapshot-identifier xy-0146-qa-db-20260102t000000z-final-"
         "20260103t000000z --target-db-snapshot-identifier xy-0146-qa-20261201t101500z --kms-key-id "
-        "alias/common-nonprod/rds --copy-tags",
+        "alias/common-nonprod/rds --tags Key=Customer,Value=xy Key=Project,Value=0146 Key=Environment,Value=qa "
+        "Key=Namespace,Value=xy-0146-qa Key=CopiedFrom,Value=xy-0146-qa-db-20260102t000000z-final-20260103t000000z",
         "    aws rds wait db-snapshot-available --db-snapshot-identifier xy-0146-qa-20261201t101500z",
         "    tenantstack deploy environments/xy-0146-qa.env -e source_namespace=xy-0146-qa -e "
         "db_timestamp=20261201t101500z",

@@ -18,8 +18,14 @@ def envs(tmp_path):
 
 @pytest.fixture
 def orphans(cli_aws):
-    """qa flipped T1 -> T2 -> T3 (T2 retained, T1 past retain_previous) and T4 a failed run's leftover."""
+    """qa flipped T1 -> T2 -> T3 (T2 retained, T1 past retain_previous) and T4 a failed run's leftover, whose
+    restore copy under the tier key is still there."""
     tenant(cli_aws, QA, flips=[T1, T2, T3], leftovers=[T4])
+    rds = cli_aws.client("rds")
+    source = naming.snapshot_id("xy-0146-dev", T4)
+    rds.create_db_snapshot(DBSnapshotIdentifier=source, DBInstanceIdentifier=naming.db_instance_id(QA, T4))
+    rds.copy_db_snapshot(SourceDBSnapshotIdentifier=source, TargetDBSnapshotIdentifier=naming.restore_snapshot_id(QA, T4),
+                         Tags=[{"Key": naming.COPIED_FROM_TAG, "Value": source}])
     return cli_aws
 
 
@@ -69,8 +75,9 @@ def test_reap_apply_retires_the_orphans_with_final_snapshots_and_releases_the_lo
     lines = out.splitlines()
     assert lines[0] == "xy-0146-qa: retired 2 database(s)"
     assert lines[1].startswith("  20260101t000000z: final snapshot xy-0146-qa-db-20260101t000000z-final-")
-    assert lines[1].endswith("; deleted instance and stack")
+    assert lines[1].endswith("; deleted instance, stack")
     assert lines[2].startswith("  20260104t000000z: final snapshot xy-0146-qa-db-20260104t000000z-final-")
+    assert lines[2].endswith("; deleted instance, stack, restore copy xy-0146-qa-20260104t000000z")
     assert lines[3:] == ["  20260102t000000z: kept (retained: previous #1)", "  20260103t000000z: kept (active)"]
     assert "taking final snapshot xy-0146-qa-db-20260101t000000z-final-" in err  # progress, on stderr
     assert databases(orphans) == [T2, T3]

@@ -158,7 +158,7 @@ AWS_RDS_CALLS = {
         SourceDBSnapshotIdentifier=args["--source-db-snapshot-identifier"],
         TargetDBSnapshotIdentifier=args["--target-db-snapshot-identifier"],
         KmsKeyId=args["--kms-key-id"],
-        CopyTags=args.pop("--copy-tags") is None,
+        Tags=[dict(part.split("=", 1) for part in tag.split(",")) for tag in args["--tags"]],
     ),
     ("rds", "wait"): lambda rds, args: rds.get_waiter("db_snapshot_available").wait(
         DBSnapshotIdentifier=args["--db-snapshot-identifier"], WaiterConfig={"Delay": 1, "MaxAttempts": 30}
@@ -171,11 +171,17 @@ def run_aws(rds, argv):
     service, operation, rest = argv[0], argv[1], argv[2:]
     if operation == "wait":
         rest = rest[1:]  # the waiter's name: db-snapshot-available
-    args = {}
-    for index, word in enumerate(rest):
+    args, option = {}, None
+    for word in rest:
         if word.startswith("--"):
-            following = rest[index + 1] if index + 1 < len(rest) else None
-            args[word] = None if following is None or following.startswith("--") else following
+            option = word
+            args[option] = None
+        elif args[option] is None:
+            args[option] = word
+        else:  # a list option (--tags): every value up to the next option
+            args[option] = (args[option] if isinstance(args[option], list) else [args[option]]) + [word]
+    if isinstance(args.get("--tags"), str):
+        args["--tags"] = [args["--tags"]]
     AWS_RDS_CALLS[(service, operation)](rds, args)
 
 
@@ -206,7 +212,7 @@ def test_without_a_retained_database_rollback_refuses_and_its_commands_bring_the
     run_aws(rds, wait_command)
     assert cli.main(from_final) == 0, capsys.readouterr().err[-4000:]
     state = replaced.state(QA)
-    assert_invariants(state, restored_as, own_source=[restored_as])  # its own snapshot: no copy made
+    assert_invariants(state, restored_as, copied_from={restored_as: final})  # the copy: a restore copy
     assert_retired_with_final_snapshot(state, TS1, TS2)
     snapshot = rds.describe_db_snapshots(DBSnapshotIdentifier=naming.snapshot_id(QA, restored_as))["DBSnapshots"][0]
     assert snapshot["DBInstanceIdentifier"] == naming.db_instance_id(QA, TS1)  # the retired database's data
@@ -217,3 +223,6 @@ def test_without_a_retained_database_rollback_refuses_and_its_commands_bring_the
     state = replaced.state(QA)
     assert_invariants(state, TS1)
     assert_retired_with_final_snapshot(state, TS2, restored_as)
+    # The rollback's copy was a restore copy like the pipeline's: retired with its database, its origin kept.
+    kept = {s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]}
+    assert naming.snapshot_id(QA, restored_as) not in kept and final in kept

@@ -75,6 +75,7 @@ def database_json(timestamp, role, reap, reason):
         "registered": True,
         "instance_status": "available",
         "stack_status": "CREATE_COMPLETE",
+        "restore_copy_only": False,
         "role": role,
         "reap": reap,
         "reason": reason,
@@ -232,3 +233,22 @@ def test_status_help_names_the_roles_and_shows_examples(capsys):
     help_text = capsys.readouterr().out
     assert "active, in flight,\nreferenced, retained, orphan" in help_text
     assert "  tenantstack status --all --json" in help_text
+
+
+def test_a_restore_copy_left_without_its_database_is_an_orphan_reap_retires(cli_aws, envs, capsys):
+    tenant(cli_aws, QA, flips=[T1])
+    rds = cli_aws.client("rds")
+    source = naming.snapshot_id("xy-0146-dev", T2)
+    rds.create_db_snapshot(DBSnapshotIdentifier=source, DBInstanceIdentifier=naming.db_instance_id(QA, T1))
+    rds.copy_db_snapshot(SourceDBSnapshotIdentifier=source, TargetDBSnapshotIdentifier=naming.restore_snapshot_id(QA, T2),
+                         Tags=[{"Key": key, "Value": value} for key, value in
+                               dict(naming.tags(QA), **{naming.COPIED_FROM_TAG: source}).items()])
+    code, out, err = status(capsys, QA, "--environments", str(envs))
+    assert (code, err) == (0, "")
+    (row,) = [line for line in out.splitlines() if line.startswith("  %s" % T2)]
+    assert row.split()[:2] == [T2, "orphan"]
+    assert re.split(" {2,}", row.strip())[2:5] == ["none; its restore copy xy-0146-qa-%s is left" % T2, "none", "retire"]
+    code, out, err = status(capsys, QA, "--environments", str(envs), "--json")
+    (document,) = json.loads(out)["tenants"]
+    (copy_only,) = [d for d in document["databases"] if d["timestamp"] == T2]
+    assert (copy_only["restore_copy_only"], copy_only["role"], copy_only["reap"]) == (True, "orphan", "retire")
