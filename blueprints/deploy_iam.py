@@ -63,9 +63,9 @@ def deploy_policies(namespace, source_namespace, parameters):
 
     {part: document} for the parts "stacks" (stacks, ECS service, service roles, log
     groups), "network" (security groups, target group, listener rule; and the build's own
-    needs: its logs, artifacts and key) and "data" (parameters, secret, databases,
-    snapshots, keys, the project's images; the stable gate's look at tasks and their logs), "monitoring"
-    (the namespace's alarms and the log groups its databases export to). Together they exceed
+    needs: its logs, artifacts and key), "data" (parameters, secret, databases, snapshots,
+    keys, the project's images) and "monitoring" (the stable gate's look at tasks and their logs,
+    the namespace's alarms and the log groups its databases export to). Together they exceed
     what a role's inline policies may hold (10,240 characters); each fits a managed
     policy (6,144) with room to grow.
     """
@@ -76,10 +76,9 @@ def deploy_policies(namespace, source_namespace, parameters):
             Version=POLICY_VERSION, Statement=network_statements(ns) + build_statements(ns, parameters)
         ),
         "data": PolicyDocument(
-            Version=POLICY_VERSION,
-            Statement=data_statements(ns, source, parameters) + image_statements(ns) + gate_statements(ns),
+            Version=POLICY_VERSION, Statement=data_statements(ns, source, parameters) + image_statements(ns),
         ),
-        "monitoring": PolicyDocument(Version=POLICY_VERSION, Statement=monitoring_statements(ns)),
+        "monitoring": PolicyDocument(Version=POLICY_VERSION, Statement=gate_statements(ns) + monitoring_statements(ns)),
     }
 
 
@@ -155,6 +154,11 @@ def data_statements(ns, source, parameters):
             Sid="DeleteOwnSnapshotCopies", Effect=Allow, Action=actions.SNAPSHOT_DELETE_ACTIONS,
             Resource=[own_snapshots],
             Condition=Condition(Null(naming.resource_tag_key(naming.COPIED_FROM_TAG), "false")),
+        ),
+        Statement(  # retention (hooks.steps.retention): only the pipeline's own final snapshots
+            Sid="PruneOwnFinalSnapshots", Effect=Allow, Action=actions.SNAPSHOT_DELETE_ACTIONS,
+            Resource=[arn("rds", naming.final_snapshots_arn_resource(ns))],
+            Condition=Condition(Null(naming.resource_tag_key(naming.RETIRED_FROM_TAG), "false")),
         ),
         Statement(
             Sid="DescribeNamespaceDatabases", Effect=Allow, Action=actions.DATABASE_READ_ACTIONS,

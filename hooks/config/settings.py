@@ -84,6 +84,9 @@ TENANT_SETTINGS = (
     Setting("db_multi_az", choice("true", "false"), "run the database Multi-AZ", default="false"),
     Setting("db_backup_retention", integer(1, 35), "days of automated backups", default=7),
     Setting("retain_previous", integer(0, 5), "previous databases kept after a flip", default=0),
+    Setting("keep_final_snapshots", integer(1, 100), "newest final snapshots retention never deletes", default=3),
+    Setting("keep_final_snapshot_days", integer(0, 3650), "final snapshots younger than this many days are kept",
+            default=30),
     Setting("stable_timeout", integer(1, 86400), "seconds the stable gate waits for the service", default=1800),
     Setting(
         "bake_seconds",

@@ -13,7 +13,7 @@ Recovery rule. A lock is stale, and the next deploy takes it over automatically,
       gone: proven), or
   (b) its holder is a CodeBuild build that CodeBuild reports as finished (any status
       other than IN_PROGRESS: proven), or
-  (c) its age exceeds its ttl (default 2 x stable_timeout + 3600 s), so the run cannot
+  (c) its age exceeds its ttl (default 2 x stable_timeout + bake_seconds + 3600 s), so the run cannot
       legitimately still be working. The holder's flip and retire steps re-check the
       lock (ensure_held, fencing) and stop if they lost it, so a run that outlived its
       ttl cannot flip the pointer or delete a database after a takeover.
@@ -77,9 +77,9 @@ def format_time(moment):
     return moment.astimezone(datetime.timezone.utc).strftime(TIME_FORMAT)
 
 
-def default_ttl(stable_timeout):
-    """Long enough for a whole deploy: the stable gate twice, plus an hour for the rest."""
-    return 2 * stable_timeout + 3600
+def default_ttl(stable_timeout, bake_seconds=0):
+    """Long enough for a whole deploy: the stable gate twice, its bake time, plus an hour for the rest."""
+    return 2 * stable_timeout + bake_seconds + 3600
 
 
 def current_holder(environ=None, host=None, user=None, pid=None):

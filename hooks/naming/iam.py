@@ -133,6 +133,11 @@ def restore_snapshots_arn_resource(namespace):
     return "snapshot:%s" % restore_snapshot_pattern(namespace)
 
 
+def final_snapshots_arn_resource(namespace):
+    """Exactly the namespace's final snapshots <namespace>-db-<timestamp>-final-<timestamp>."""
+    return "snapshot:%s????????t??????z-final-????????t??????z" % db_identifier_prefix(namespace)
+
+
 def tier_parameter_groups_arn_resource(shared_namespace):
     """The tier's DB parameter groups: CloudFormation names them <tier stack>-<logical id>-<suffix>."""
     return "pg:%s-*" % tier_stack_name(shared_namespace)
@@ -233,8 +238,8 @@ def image_repository_arn_resource(project, container):
 
 # --- tag conditions -------------------------------------------------------------------------------
 
-# The tags a policy may condition on: the namespace tags, and the one the pipeline puts on a copy.
-CONDITION_TAGS = TAG_KEYS + (COPIED_FROM_TAG,)
+# The tags a policy may condition on: the namespace tags, and the ones the pipeline puts on a copy and a final snapshot.
+CONDITION_TAGS = TAG_KEYS + (COPIED_FROM_TAG, RETIRED_FROM_TAG)
 
 
 def request_tag_key(tag=NAMESPACE_TAG):

@@ -15,14 +15,15 @@ from hooks.lock.rules import default_ttl, new_record, this_user
 from hooks.steps.wiring import stacker_hook
 
 TTL_SECONDS = hookargs.whole_number(
-    *deploy_lock.TTL_RANGE, default=None, default_text="default 2 x stable_timeout + 3600"
+    *deploy_lock.TTL_RANGE, default=None, default_text="default 2 x stable_timeout + bake_seconds + 3600"
 )
 
 
 @stacker_hook(ttl_seconds=TTL_SECONDS)
 def acquire_lock(run, ttl_seconds):
     """Take the namespace's deploy lock or stop with LockHeld."""
-    ttl = default_ttl(run.settings["stable_timeout"]) if ttl_seconds is None else ttl_seconds
+    ttl = (default_ttl(run.settings["stable_timeout"], run.settings["bake_seconds"]) if ttl_seconds is None
+           else ttl_seconds)
     now = datetime.datetime.now(datetime.timezone.utc)
     record = new_record(os.environ, socket.gethostname(), this_user(), os.getpid(), now, ttl, run.timestamp)
     result = deploy_lock.acquire(

@@ -13,6 +13,10 @@ Nothing is lost:
 - a killed retirement is finished by the next run, which reuses the snapshot it took;
 - the restore copy <ns>-<ts> (hooks.steps.tier_copy) goes last, once the database is gone and
   its final snapshot available, or when no database of it ever came to exist (a failed run).
+
+Then the hook prunes the namespace's final snapshots by the retention rule
+(hooks/steps/retention.py: keep_final_snapshots, keep_final_snapshot_days); a pruning failure is
+reported in the result and logged, never raised: the promotion has flipped by then.
 """
 import datetime
 import logging
@@ -23,6 +27,7 @@ from hooks.config import hookargs
 from hooks.errors import DatabaseRetirementFailed, RetirementFailed
 from hooks.lock import deploy_lock
 from hooks.steps.retire_database import DEFAULT_WAIT, final_snapshots_of, retire, wait_until  # noqa: F401
+from hooks.steps import retention
 from hooks.steps.retire_plan import KEEP, RETIRE, Decision, plan_retirement  # noqa: F401  (re-exported)
 from hooks.steps.wiring import stacker_hook
 from hooks.tenant import inventory
@@ -115,8 +120,12 @@ def retire_old_databases(run, poll_seconds, wait_seconds):
         holder=run.holder,
         wait=Wait(poll_seconds=poll_seconds, budget_seconds=wait_seconds),
     )
+    pruned = retention.prune(run.client("rds"), run.client("resourcegroupstaggingapi"), run.namespace,
+                             run.settings["keep_final_snapshots"], run.settings["keep_final_snapshot_days"])
     return {
         "status": "done",
         "retired": result["retired"],
         "kept": [{"timestamp": d.timestamp, "reason": d.reason} for d in result["kept"]],
+        "pruned_final_snapshots": pruned["deleted"],
+        "prune_failures": [snapshot_id for snapshot_id, _ in pruned["failed"]],
     }

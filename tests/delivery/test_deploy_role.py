@@ -126,7 +126,7 @@ def forbidden(world, ns):
         ("iam:PutRolePolicy", "arn:aws:iam::%s:role/%s" % (ACCOUNT, naming.deploy_project_name(ns)), {}),
         ("iam:PassRole", "arn:aws:iam::%s:role/%sTaskRole-1A2B" % (ACCOUNT, naming.service_role_name_prefix(ns)),
          {"iam:PassedToService": "ec2.amazonaws.com"}),
-        ("rds:DeleteDBSnapshot", arn("rds", "snapshot:%s" % naming.final_snapshot_id(ns, TS, TS)), {}),
+        ("rds:DeleteDBSnapshot", arn("rds", "snapshot:%s" % naming.final_snapshot_id(other, TS, TS)), {}),
         ("rds:RestoreDBInstanceFromDBSnapshot", arn("rds", "snapshot:%s" % naming.final_snapshot_id(other, TS, TS)), {}),
         ("ec2:AuthorizeSecurityGroupIngress", arn("ec2", "security-group/sg-2"), {"aws:ResourceTag/Namespace": other.name}),
         ("ecs:RegisterTaskDefinition", arn("ecs", "task-definition/%s:3" % naming.task_family(other)), {}),
@@ -160,13 +160,19 @@ NAMESPACES = [naming.parse_project(PROJECT).namespace(env) for env in naming.PIP
 
 @pytest.mark.parametrize("ns", NAMESPACES, ids=str)
 def test_a_deploy_role_copies_only_as_its_namespace_and_deletes_only_the_copies_it_made(world, ns):
-    """Absent keys as IAM treats them: an untagged copy, a snapshot without CopiedFrom."""
+    """Absent keys as IAM treats them: an untagged copy, a snapshot without CopiedFrom, a final snapshot
+    without RetiredFrom."""
     role = role_of(world, naming.deploy_project_name(ns))
     own = arn("rds", "snapshot:%s" % naming.restore_snapshot_id(ns, TS))
     assert not allowed(world, role, "rds:CopyDBSnapshot", own)
     assert not allowed(world, role, "rds:DeleteDBSnapshot", own)
     assert allowed(world, role, "rds:CopyDBSnapshot", own, **{"aws:RequestTag/Namespace": ns.name})
     assert allowed(world, role, "rds:DeleteDBSnapshot", own, **{"aws:ResourceTag/CopiedFrom": "xy-0146-dev-" + TS})
+    # Retention: its own final snapshots, only those the pipeline made (tag RetiredFrom).
+    final = arn("rds", "snapshot:%s" % naming.final_snapshot_id(ns, TS, TS))
+    assert not allowed(world, role, "rds:DeleteDBSnapshot", final)
+    assert allowed(world, role, "rds:DeleteDBSnapshot", final,
+                   **{"aws:ResourceTag/RetiredFrom": naming.db_instance_id(ns, TS)})
 
 
 @pytest.mark.parametrize("ns", NAMESPACES, ids=str)

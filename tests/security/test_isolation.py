@@ -99,6 +99,8 @@ def needs_of_deploy_role(ns):
         ("rds:RestoreDBInstanceFromDBSnapshot", copy, {}),
         ("rds:DeleteDBSnapshot", copy, {"aws:ResourceTag/%s" % naming.COPIED_FROM_TAG: "x"}),
         ("rds:CreateDBSnapshot", final, {}),
+        # hooks.steps.retention: its own final snapshots, the pipeline's (tag RetiredFrom).
+        ("rds:DeleteDBSnapshot", final, {"aws:ResourceTag/%s" % naming.RETIRED_FROM_TAG: naming.db_instance_id(ns, timestamp)}),
         ("rds:DeleteDBInstance", instance, {}),
         ("cloudformation:CreateStack", stack, {}),
         ("cloudformation:DeleteStack", stack, {}),

@@ -1,10 +1,11 @@
 """`tenantstack reap NAMESPACE [--apply]`: retire a tenant's orphaned databases."""
 from dataclasses import replace
 
+from hooks import errors
 from hooks.cli import options, output
 from hooks.config import envfile, hookargs
 from hooks.ops import reap as reaping
-from hooks.steps import retire
+from hooks.steps import retention, retire
 from hooks.tenant import status as tenant_status
 
 EPILOG = """\
@@ -18,12 +19,18 @@ and for each database: a final snapshot <namespace>-db-<timestamp>-final-<now>, 
 for until available, then the instance, then its stack. Pointer, service and lock are
 re-checked right before each deletion. Progress goes to stderr.
 
+Final snapshots are then pruned by the retention rule of the env file (keep_final_snapshots,
+default 3 newest; keep_final_snapshot_days, default 30: younger ones stay; one a restore copy
+was made from, or not available, or not the pipeline's, always stays). The dry run lists each
+with its verdict.
+
 examples:
   tenantstack reap xy-0146-qa
   tenantstack reap xy-0146-qa --apply
 """
 
 HEADERS = ("TIMESTAMP", "ROLE", "REAP", "WHY")
+RETENTION_HEADERS = ("FINAL SNAPSHOT", "RETENTION", "WHY")
 
 
 def register(commands):
@@ -54,21 +61,53 @@ def run(args):
               % (namespace, _count(doomed, "would retire")))
         if rows:
             print("\n".join("  " + line for line in output.table(HEADERS, rows)))
+        _print_retention(namespace, _prune(clients, values, apply=False), dry_run=True)
         return 0
-    if not doomed:
+    if doomed:
+        with output.progress_logging():
+            result = reaping.reap(
+                clients, namespace, values["shared_namespace"], values["retain_previous"], databases.active,
+                values["stable_timeout"], wait,
+            )
+        print("%s: retired %d database(s)" % (namespace, len(result["retired"])))
+        for done in result["retired"]:
+            print("  %s: final snapshot %s; %s" % (done["timestamp"], done["final_snapshot"] or "none", _deleted(done)))
+        for decision in result["kept"]:
+            print("  %s: kept (%s)" % (decision.timestamp, decision.reason))
+    with output.progress_logging():
+        pruned = _prune(clients, values, apply=True)
+    if not doomed and not pruned["deleted"] and not pruned["failed"]:
         print("%s: nothing to retire; nothing was changed" % namespace)
         return 0
-    with output.progress_logging():
-        result = reaping.reap(
-            clients, namespace, values["shared_namespace"], values["retain_previous"], databases.active,
-            values["stable_timeout"], wait,
-        )
-    print("%s: retired %d database(s)" % (namespace, len(result["retired"])))
-    for done in result["retired"]:
-        print("  %s: final snapshot %s; %s" % (done["timestamp"], done["final_snapshot"] or "none", _deleted(done)))
-    for decision in result["kept"]:
-        print("  %s: kept (%s)" % (decision.timestamp, decision.reason))
+    _print_retention(namespace, pruned, dry_run=False)
+    if pruned["failed"]:
+        raise errors.DeployFailed("could not delete final snapshot(s) of %s: %s; run reap --apply again"
+                                % (namespace, "; ".join("%s (%s)" % failed for failed in pruned["failed"])))
     return 0
+
+
+def _prune(clients, values, apply):
+    return retention.prune(clients.rds, clients.tagging, values["namespace"], values["keep_final_snapshots"],
+                           values["keep_final_snapshot_days"], apply=apply)
+
+
+def _print_retention(namespace, pruned, dry_run):
+    """The final snapshots and what retention does with each (the dry run), or what it deleted."""
+    if dry_run:
+        if not pruned["verdicts"]:
+            return
+        doomed = [v for v in pruned["verdicts"] if v.action == retention.DELETE]
+        print("%s: final snapshots: %d, retention would delete %d" % (namespace, len(pruned["verdicts"]), len(doomed)))
+        rows = [(v.snapshot.snapshot_id, v.action, v.reason) for v in pruned["verdicts"]]
+        if rows:
+            print("\n".join("  " + line for line in output.table(RETENTION_HEADERS, rows)))
+        return
+    if pruned["deleted"]:
+        print("%s: deleted %d final snapshot(s) by retention" % (namespace, len(pruned["deleted"])))
+        for snapshot_id in pruned["deleted"]:
+            print("  %s: deleted" % snapshot_id)
+        for verdict in pruned["kept"]:
+            print("  %s: kept (%s)" % (verdict.snapshot.snapshot_id, verdict.reason))
 
 
 def _count(roles, verb):

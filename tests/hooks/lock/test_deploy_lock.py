@@ -158,8 +158,9 @@ def test_new_record_for_this_process():
     assert deploy_lock.new_record({}, "ci-1", "alice", 4242, NOW, 60, "20261101t090000z").build_id is None
 
 
-def test_default_ttl_is_twice_the_stable_gate_plus_an_hour():
+def test_default_ttl_is_twice_the_stable_gate_plus_the_bake_plus_an_hour():
     assert deploy_lock.default_ttl(1800) == 7200
+    assert deploy_lock.default_ttl(1800, bake_seconds=300) == 7500
 
 
 def test_record_json_is_compact_and_round_trips():

@@ -60,7 +60,7 @@ def test_acquire_hook_refuses_bad_arguments_before_any_change(hook_env, ssm):
         lock_hooks.acquire_lock(*hook_env, ttl_seconds="an hour")
     assert str(raised.value) == (
         "hook acquire_lock: argument ttl_seconds 'an hour' is invalid: expected a whole number of seconds "
-        "from 60 to 604800 (default 2 x stable_timeout + 3600)"
+        "from 60 to 604800 (default 2 x stable_timeout + bake_seconds + 3600)"
     )
     with pytest.raises(HookArgumentError, match="unknown argument"):
         lock_hooks.acquire_lock(*hook_env, timeout=5)

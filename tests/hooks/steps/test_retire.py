@@ -17,6 +17,7 @@ from hooks.lock import deploy_lock
 from hooks.lock import rules as lock_rules
 from hooks.steps import retire
 from hooks.steps.retire import KEEP, RETIRE, Decision
+from tests.hooks.steps.test_retention import seed_finals
 from tests.hooks.tenant.test_inventory import (  # noqa: F401  (aws: the caching fixture)
     CLUSTER,
     NS,
@@ -516,6 +517,23 @@ def test_hook_retires_what_the_deploy_left_behind(aws, monkeypatch):
         {"timestamp": T4, "reason": "active"},
     ]
     assert remaining(aws) == [T3, T4]
+    assert result["pruned_final_snapshots"] == [] and result["prune_failures"] == []  # its new finals are young
+
+
+def test_hook_prunes_old_final_snapshots_by_the_retention_keys(aws, monkeypatch):
+    for key, value in aws.endpoint.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv(lock_rules.BUILD_ID_VARIABLE, raising=False)
+    deployed_tenant(aws)
+    hold_lock(aws, T4)
+    old = seed_finals(aws.client("rds"), NS, [400, 300, 200], timestamp=T1)
+    context = hook_context(db_timestamp=T4, retain_previous="1", keep_final_snapshots="2",
+                           keep_final_snapshot_days="30")
+    result = retire.retire_old_databases(
+        context, types.SimpleNamespace(region=aws.endpoint.region), poll_seconds="0", wait_seconds=0
+    )
+    # T1 and T2 were retired just now: their two finals are the newest 2; the three old ones go.
+    assert sorted(result["pruned_final_snapshots"]) == sorted(old) and result["prune_failures"] == []
 
 
 def test_hook_without_the_lock_deletes_nothing_and_says_why(aws, monkeypatch):

@@ -4,8 +4,10 @@ import datetime
 import pytest
 
 from hooks import cli, naming
+from hooks.aws import drills
 from hooks.lock import deploy_lock
 from tests.hooks.cli.commands.seeded import environments, hold_lock, tenant
+from tests.hooks.steps.test_retention import seed_finals
 from tests.hooks.tenant.test_inventory import T1, T2, T3, T4
 
 QA = "xy-0146-qa"
@@ -131,3 +133,43 @@ def test_reap_help_shows_examples(capsys):
         cli.main(["reap", "--help"])
     assert exited.value.code == 0
     assert "  tenantstack reap xy-0146-qa --apply" in capsys.readouterr().out
+
+
+def test_reap_prunes_final_snapshots_by_the_env_files_retention_and_lists_them_first(cli_aws, tmp_path, capsys):
+    envs = environments(tmp_path, **{QA: {"keep_final_snapshots": 1, "keep_final_snapshot_days": 30}})
+    tenant(cli_aws, QA, flips=[T1])
+    rds = cli_aws.client("rds")
+    newest, older, oldest = seed_finals(rds, QA, [100, 200, 300], timestamp=T1)
+    code, out, err = reap(capsys, envs)
+    assert (code, err) == (0, "")
+    assert out.splitlines()[3:] == [  # after the databases' table (one active database)
+        "xy-0146-qa: final snapshots: 3, retention would delete 2",
+        "  FINAL SNAPSHOT%s  RETENTION  WHY" % (" " * (len(newest) - len("FINAL SNAPSHOT"))),
+        "  %s  keep       one of the newest 1" % newest,
+        "  %s  delete     older than 30 days and not one of the newest 1" % older,
+        "  %s  delete     older than 30 days and not one of the newest 1" % oldest,
+    ]
+    code, out, err = reap(capsys, envs, "--apply")
+    assert code == 0, err
+    assert out.splitlines() == [
+        "xy-0146-qa: deleted 2 final snapshot(s) by retention",
+        "  %s: deleted" % older,
+        "  %s: deleted" % oldest,
+        "  %s: kept (one of the newest 1)" % newest,
+    ]
+    remaining = {s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]}
+    assert remaining == {newest}
+
+
+def test_a_final_snapshot_retention_cannot_delete_fails_reap_with_exit_4_and_the_rest_still_go(
+        cli_aws, tmp_path, capsys, monkeypatch):
+    envs = environments(tmp_path, **{QA: {"keep_final_snapshots": 1, "keep_final_snapshot_days": 0}})
+    tenant(cli_aws, QA, flips=[T1])
+    rds = cli_aws.client("rds")
+    newest, stuck, gone = seed_finals(rds, QA, [100, 200, 300], timestamp=T1)
+    monkeypatch.setenv(drills.FAULTS_VARIABLE, "rds.DeleteDBSnapshot@%s" % stuck)
+    code, out, err = reap(capsys, envs, "--apply")
+    assert code == 4
+    assert "could not delete final snapshot(s) of xy-0146-qa: %s (" % stuck in err and "run reap --apply again" in err
+    remaining = {s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]}
+    assert remaining == {newest, stuck}
