@@ -25,6 +25,7 @@ import boto3
 from local_endpoint import LocalEndpoint, client_env  # scripts/, on sys.path by bench/__init__.py
 
 from bench.child.sitecustomize import CALLS_DIR_VARIABLE
+from hooks.config.project import ROOT_VARIABLE as PROJECT_ROOT_VARIABLE
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -131,8 +132,12 @@ class Endpoint:
 
 
 def child_env(base_env, calls_dir=None):
-    """The environment of a benchmarked child; with calls_dir, its API requests are counted."""
+    """The environment of a benchmarked child; with calls_dir, its API requests are counted.
+
+    The bench's env files live in temporary directories: the project they deploy with is this
+    repository (hooks/config/project.py)."""
     env = dict(base_env)
+    env.setdefault(PROJECT_ROOT_VARIABLE, str(REPO_ROOT))
     env.pop(CALLS_DIR_VARIABLE, None)
     if calls_dir is not None:
         env[CALLS_DIR_VARIABLE] = str(calls_dir)

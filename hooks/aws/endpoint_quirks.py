@@ -213,16 +213,16 @@ ALARM_API_FIELDS = (
 )
 
 
-def put_stack_alarms(cfn, cloudwatch, stack_name):
-    """Create the alarms of the deployed stack's template that do not exist yet; the names created.
+def put_stack_alarms(cfn, cloudwatch, stack):
+    """Create the alarms of a deployed stack's template that do not exist yet; the names created.
 
-    Resolves what the templates' alarms use: Ref to a parameter or a resource, and GetAtt
-    TargetGroupFullName (the part of a target group's ARN after 'loadbalancer:' ... ':'),
-    nothing else (a ValueError names it)."""
-    stacks = [stack for stack in cfn.describe_stacks()["Stacks"] if stack["StackName"] == stack_name]
-    if not stacks:  # not built (a test's partial tenant): nothing to create
+    `stack`: its DescribeStacks entry (hooks.aws.resources.describe_stack), None when it is not built
+    (a test's partial tenant: nothing to create). Resolves what the templates' alarms use: Ref to a
+    parameter or a resource, and GetAtt TargetGroupFullName (the part of a target group's ARN after
+    'loadbalancer:' ... ':'), nothing else (a ValueError names it)."""
+    if stack is None:
         return []
-    stack = stacks[0]
+    stack_name = stack["StackName"]
     template = cfn.get_template(StackName=stack_name)["TemplateBody"]
     template = json.loads(template) if isinstance(template, str) else template
     values = {p["ParameterKey"]: p.get("ResolvedValue", p.get("ParameterValue")) for p in stack.get("Parameters", [])}

@@ -270,5 +270,6 @@ def wait_for_service(run, poll_seconds, timeout_seconds):
     timeout = run.settings["stable_timeout"] if timeout_seconds is None else timeout_seconds
     if endpoint_quirks.tolerates(ALARMS_BEHAVIOUR):
         for stack in (naming.service_stack_name(run.namespace), naming.db_stack_name(run.namespace, run.timestamp)):
-            endpoint_quirks.put_stack_alarms(run.client("cloudformation"), run.client("cloudwatch"), stack)
+            cfn = run.client("cloudformation")
+            endpoint_quirks.put_stack_alarms(cfn, run.client("cloudwatch"), resources.describe_stack(cfn, stack))
     return gate(run.client, run.namespace, run.cluster, timeout, poll_seconds, bake_seconds=run.settings["bake_seconds"])

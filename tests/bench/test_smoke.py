@@ -16,7 +16,7 @@ EXPECTED_ROWS = [
     "overhead.hooks", "overhead.bare", "overhead.ratio",
     "api_calls.first", "api_calls.replace", "api_calls.seeding",
     "rendering.one_process", "rendering.stacker", "rendering.ratio", "rendering.identical",
-    "fleet.serial", "fleet.parallel", "fleet.ratio", "fleet.peak_rate",
+    "fleet.serial", "fleet.parallel", "fleet.ratio", "fleet.floor", "fleet.peak_rate",
     "memory.tree", "memory.single", "memory.wall",
 ]
 # A rate on a shared machine is a timing: the smoke run must not fail on it.

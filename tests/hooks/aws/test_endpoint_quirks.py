@@ -6,7 +6,7 @@ import pytest
 from blueprints.database import TenantDatabase
 from blueprints.service import TenantService
 from blueprints.tier import SharedTier
-from hooks.aws import endpoint_quirks
+from hooks.aws import endpoint_quirks, resources
 from hooks.engine import render
 from hooks.engine.render import render_blueprint
 from tests.conftest import REPO_ROOT
@@ -158,14 +158,14 @@ def test_put_stack_alarms_creates_the_missing_alarms_of_the_deployed_template_an
         {"ParameterKey": "Topic", "ParameterValue": "arn:aws:sns:us-east-1:123456789012:common-nonprod-alarms"},
         {"ParameterKey": "Balancer", "ParameterValue": "app/common-nonprod/0123"}])
     assert cloudwatch.describe_alarms()["MetricAlarms"] == []  # the gap itself
-    assert endpoint_quirks.put_stack_alarms(cfn, cloudwatch, "xy-0146-qa-service") == ["xy-0146-qa-unhealthy-hosts"]
+    assert endpoint_quirks.put_stack_alarms(cfn, cloudwatch, resources.describe_stack(cfn, "xy-0146-qa-service")) == ["xy-0146-qa-unhealthy-hosts"]
     (created,) = cloudwatch.describe_alarms()["MetricAlarms"]
     assert created["AlarmActions"] == ["arn:aws:sns:us-east-1:123456789012:common-nonprod-alarms"]
     assert created["Dimensions"] == [{"Name": "LoadBalancer", "Value": "app/common-nonprod/0123"}]
     cloudwatch.set_alarm_state(AlarmName="xy-0146-qa-unhealthy-hosts", StateValue="ALARM", StateReason="set")
-    assert endpoint_quirks.put_stack_alarms(cfn, cloudwatch, "xy-0146-qa-service") == []
+    assert endpoint_quirks.put_stack_alarms(cfn, cloudwatch, resources.describe_stack(cfn, "xy-0146-qa-service")) == []
     assert cloudwatch.describe_alarms()["MetricAlarms"][0]["StateValue"] == "ALARM"
-    assert endpoint_quirks.put_stack_alarms(cfn, cloudwatch, "xy-0146-qa-db-20261101t090000z") == []
+    assert endpoint_quirks.put_stack_alarms(cfn, cloudwatch, resources.describe_stack(cfn, "xy-0146-qa-db-20261101t090000z")) == []
 
 
 @pytest.mark.parametrize("node, message", [
