@@ -166,7 +166,8 @@ BEHAVIOURS = {
         "moto 5.2's CloudFormation does not implement AWS::CloudWatch::Alarm (it skips the resource with a "
         "warning), so a stack's alarms never exist; the stable gate's hook then creates the service and "
         "database stacks' alarms the deployed templates define, with PutMetricAlarm, when they are missing "
-        "(put_stack_alarms: a state a test set is kept)"
+        "(put_stack_alarms: a state a test set is kept), and the retirement deletes a database's alarms with "
+        "its stack, as CloudFormation would (delete_alarms)"
     ),
 }
 
@@ -240,6 +241,16 @@ def put_stack_alarms(cfn, cloudwatch, stack):
             cloudwatch.put_metric_alarm(**{key: value for key, value in alarm.items() if key in ALARM_API_FIELDS})
             created.append(alarm["AlarmName"])
     return created
+
+
+def delete_alarms(cloudwatch, name_prefix):
+    """Delete every alarm whose name starts with `name_prefix` (a retired database's: <instance id>-);
+    the names deleted."""
+    pages = cloudwatch.get_paginator("describe_alarms").paginate(AlarmNamePrefix=name_prefix)
+    names = sorted(alarm["AlarmName"] for page in pages for alarm in page.get("MetricAlarms", []))
+    if names:
+        cloudwatch.delete_alarms(AlarmNames=names)
+    return names
 
 
 def resolve_local(node, values):

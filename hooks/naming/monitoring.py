@@ -83,11 +83,16 @@ def alarm_name(namespace, what):
     return alarm_name_prefix(namespace) + what
 
 
+def db_alarm_name_prefix(namespace, timestamp):
+    """What the name of every alarm of one database starts with: '<namespace>-db-<timestamp>-'."""
+    return "%s-" % db_instance_id(namespace, timestamp)
+
+
 def db_alarm_name(namespace, timestamp, what):
     """An alarm of one database: <namespace>-db-<timestamp>-<what> (what: one of DATABASE_ALARMS)."""
     if what not in DATABASE_ALARMS:
         raise NamingError("database alarm", what, "expected one of %s" % ", ".join(DATABASE_ALARMS))
-    return "%s-%s" % (db_instance_id(namespace, timestamp), what)
+    return db_alarm_name_prefix(namespace, timestamp) + what
 
 
 def alarm_namespace(alarm, namespaces):

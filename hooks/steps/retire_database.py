@@ -12,13 +12,16 @@ import logging
 
 from botocore.exceptions import ClientError
 
-from hooks import naming
-from hooks.aws import resources
+from hooks import aws, naming
+from hooks.aws import endpoint_quirks, resources
 from hooks.aws.wait import Look, Wait, poll
 from hooks.errors import CopyFailed, DatabaseRetirementFailed, StepFailed, WaitTimedOut
 from hooks.steps import tier_copy
 
 logger = logging.getLogger(__name__)
+
+ALARMS_BEHAVIOUR = "cfn-cloudwatch-alarms-not-created"  # the local endpoint's stand-in for a stack's alarms
+
 
 DEFAULT_WAIT = Wait()
 
@@ -62,6 +65,8 @@ def retire(rds, cfn, namespace, database, now, wait=DEFAULT_WAIT, reuse_after=No
         if resources.stack_status(cfn, stack) is not None:
             _delete_stack(cfn, stack, wait)
             done["deleted_stack"] = True
+        if endpoint_quirks.tolerates(ALARMS_BEHAVIOUR):  # CloudFormation deletes them with the stack on AWS
+            endpoint_quirks.delete_alarms(aws.client("cloudwatch"), naming.db_alarm_name_prefix(namespace, timestamp))
         # Its restore source is needed no more: the final snapshot holds its data now.
         done["deleted_copy"] = tier_copy.delete_copy(rds, namespace, timestamp, wait)
     except (ClientError, StepFailed, WaitTimedOut, CopyFailed) as error:

@@ -53,6 +53,15 @@ def test_a_deploy_leaves_the_tenants_alarms_notifying_the_tiers_encrypted_topic(
     assert dimensions["TargetGroup"].startswith("targetgroup/")
 
 
+def test_a_retired_databases_alarms_go_with_it_and_the_new_ones_stay(live):
+    live.deploy(QA, TS2)
+    assert_retired_with_final_snapshot(live.state(QA), TS1)
+    alarms = live.aws.client("cloudwatch").describe_alarms(AlarmNamePrefix=naming.alarm_name_prefix(QA))["MetricAlarms"]
+    expected = {naming.alarm_name(QA, what) for what in naming.SERVICE_ALARMS}
+    expected |= {naming.db_alarm_name(QA, TS2, what) for what in naming.DATABASE_ALARMS}
+    assert {alarm["AlarmName"] for alarm in alarms} == expected
+
+
 def test_an_alarm_that_fires_during_the_bake_fails_the_deploy_and_the_old_service_serves(live):
     cloudwatch = live.aws.client("cloudwatch")
     name = naming.alarm_name(QA, "target-5xx-rate")

@@ -9,6 +9,7 @@ from hooks import naming
     ("alarm_name", ("xy-0146-prod", "tasks-below-desired"), "xy-0146-prod-tasks-below-desired"),
     ("db_alarm_name", ("xy-0146-qa", "20261101t090000z", "free-storage"), "xy-0146-qa-db-20261101t090000z-free-storage"),
     ("alarm_name_prefix", ("xy-0146-qa",), "xy-0146-qa-"),
+    ("db_alarm_name_prefix", ("xy-0146-qa", "20261101t090000z"), "xy-0146-qa-db-20261101t090000z-"),
     ("rds_log_group_name", ("xy-0146-qa-db-20261101t090000z", "slowquery"),
      "/aws/rds/instance/xy-0146-qa-db-20261101t090000z/slowquery"),
     ("logs_kms_alias", ("common-prod",), "alias/common-prod/logs"),
