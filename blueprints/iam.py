@@ -207,21 +207,21 @@ def trust_policy(service, *conditions):
 # --- bucket and key policies ---------------------------------------------------------------------
 
 
+def deny_insecure_transport(bucket):
+    """The statement that denies every request to the bucket (its logical id) and its objects not over TLS."""
+    return Statement(
+        Sid="DenyInsecureTransport",
+        Effect=Deny,
+        Principal=Principal(Everybody),
+        Action=S3_ANY,
+        Resource=[GetAtt(bucket, "Arn"), Sub("${%s.Arn}/*" % bucket)],
+        Condition=Condition(Bool(SecureTransport, "false")),
+    )
+
+
 def tls_only_bucket_policy(bucket):
     """Deny every request to the bucket (its logical id) and its objects that does not come over TLS."""
-    return PolicyDocument(
-        Version=POLICY_VERSION,
-        Statement=[
-            Statement(
-                Sid="DenyInsecureTransport",
-                Effect=Deny,
-                Principal=Principal(Everybody),
-                Action=S3_ANY,
-                Resource=[GetAtt(bucket, "Arn"), Sub("${%s.Arn}/*" % bucket)],
-                Condition=Condition(Bool(SecureTransport, "false")),
-            )
-        ],
-    )
+    return PolicyDocument(Version=POLICY_VERSION, Statement=[deny_insecure_transport(bucket)])
 
 
 def administer_key(sid, actions):

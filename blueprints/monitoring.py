@@ -26,11 +26,10 @@ from awacs.aws import (
 from troposphere import GetAtt, Ref, Sub, s3 as bucket_properties, sns as topics
 
 from blueprints import storage
-
 from blueprints.iam import (
     ACCOUNT_ROOT, ALIASED_KEY_ADMIN_ACTIONS, ANY_RESOURCE, GENERATE_DATA_KEY_ANY, KEY_USE_ACTIONS, LOG_KEY_ACTIONS,
-    LOGS_ENCRYPTION_CONTEXT, POLICY_VERSION, S3_ANY, Statement, administer_key, arn, regional_endpoint, this_account,
-    use_key_through,
+    LOGS_ENCRYPTION_CONTEXT, POLICY_VERSION, Statement, administer_key, arn, deny_insecure_transport,
+    regional_endpoint, this_account, use_key_through,
 )
 from hooks import naming
 
@@ -158,14 +157,7 @@ def log_bucket_policy(bucket, files_bucket, shared_namespace, legacy_elb_account
     alb_logs = Sub("${%s.Arn}/%sAWSLogs/${AWS::AccountId}/*" % (bucket, naming.access_log_prefix(shared_namespace, "alb")))
     files_logs = Sub("${%s.Arn}/%s*" % (bucket, naming.access_log_prefix(shared_namespace, "app-files")))
     statements = [
-        Statement(
-            Sid="DenyInsecureTransport",
-            Effect=Deny,
-            Principal=Principal(Everybody),
-            Action=S3_ANY,
-            Resource=[GetAtt(bucket, "Arn"), Sub("${%s.Arn}/*" % bucket)],
-            Condition=Condition(Bool(SecureTransport, "false")),
-        ),
+        deny_insecure_transport(bucket),
         Statement(
             Sid="LetElbDeliverAccessLogs",
             Effect=Allow,
