@@ -107,7 +107,11 @@ def prune(rds, tagging, namespace, keep, days, now=None, apply=True):
     Returns {"deleted": [ids], "kept": [Verdict], "failed": [(id, error text)], "verdicts": [Verdict]};
     with apply=False nothing is deleted (the verdicts say what would be)."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    finals, copied_from = final_snapshots(tagging, namespace)
+    try:
+        finals, copied_from = final_snapshots(tagging, namespace)
+    except (ClientError, BotoCoreError) as error:  # nothing can be pruned; nothing else is affected
+        logger.warning("could not list the final snapshots of %s: %s", namespace, error)
+        return {"deleted": [], "kept": [], "failed": [("listing", str(error))], "verdicts": []}
     verdicts = plan_retention(finals, keep, days, now, copied_from)
     result = {"deleted": [], "kept": [v for v in verdicts if v.action == KEEP], "failed": [], "verdicts": verdicts}
     if not apply:

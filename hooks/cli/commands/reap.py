@@ -81,7 +81,7 @@ def run(args):
         return 0
     _print_retention(namespace, pruned, dry_run=False)
     if pruned["failed"]:
-        raise errors.DeployFailed("could not delete final snapshot(s) of %s: %s; run reap --apply again"
+        raise errors.DeployFailed("retention could not prune the final snapshots of %s: %s; run reap --apply again"
                                 % (namespace, "; ".join("%s (%s)" % failed for failed in pruned["failed"])))
     return 0
 

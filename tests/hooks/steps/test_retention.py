@@ -2,7 +2,9 @@
 import datetime
 import random
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 
 from hooks import naming
 from hooks.steps import retention
@@ -68,7 +70,8 @@ def test_the_rule_never_deletes_what_any_clause_keeps(seed):
     """Property, over random sets: every deleted one is older than `days`, outside the newest `keep`,
     unreferenced and available; and everything else is kept."""
     generator = random.Random(seed)
-    finals = [final(generator.randint(0, 800), "2026%02d%02dt000000z" % (generator.randint(1, 12), generator.randint(1, 28)),
+    finals = [final(generator.randint(0, 800),
+                    "2026%02d%02dt000000z" % (generator.randint(1, 12), generator.randint(1, 28)),
                     status=generator.choice(["available"] * 5 + ["creating", "failed", None]),
                     hour=generator.randint(0, 23))
               for _ in range(generator.randint(0, 40))]
@@ -143,3 +146,15 @@ def test_a_snapshot_that_changed_since_the_listing_is_not_deleted(aws):
     assert retention._delete_if_still_prunable(rds, snapshot_id) is False
     assert snapshot_id in manual_snapshots(rds)
     assert retention._delete_if_still_prunable(rds, "xy-0146-qa-db-20260101t000000z-final-20260102t000000z") is False
+
+
+def test_a_listing_the_tagging_api_refuses_prunes_nothing_and_says_so():
+    """AccessDenied from the tagging API (the endpoint cannot refuse it: Stubber). The retirement that
+    called it has already flipped: the failure is reported, not raised."""
+    tagging = boto3.client("resourcegroupstaggingapi", region_name="eu-west-1", aws_access_key_id="x",
+                           aws_secret_access_key="x")
+    with Stubber(tagging) as stubbed:
+        stubbed.add_client_error("get_resources", "AccessDeniedException", "not allowed")
+        result = retention.prune(None, tagging, QA, keep=3, days=30, now=NOW)
+    assert (result["deleted"], result["verdicts"]) == ([], [])
+    assert [what for what, _ in result["failed"]] == ["listing"] and "AccessDeniedException" in result["failed"][0][1]
