@@ -90,5 +90,5 @@ def seed_snapshots(endpoint, env_paths, timestamp=TS1):
     rds = endpoint.client("rds")
     sources = sorted({envfile.load(path)["source_namespace"] for path in env_paths})
     for source in sources:
-        seed_dev_snapshot(rds, source, timestamp)
+        seed_dev_snapshot(rds, source, timestamp, kms=endpoint.client("kms"))  # under the tier key (build it first)
     return sources

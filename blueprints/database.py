@@ -5,9 +5,11 @@ restored from and its SSM registration are baked into the template from `hooks.n
 so reviewers read in the rendered JSON exactly which data a deploy brings up, and old
 and new databases of one namespace run side by side during a deploy.
 
-The instance is MySQL restored from the tenant's own snapshot `<namespace>-<timestamp>`
+The instance is MySQL restored from the snapshot `naming.restores_from` names: the source
+snapshot `<source-namespace>-<timestamp>` itself when the source is in the same tier (already
+under the tier's KMS key), else the tenant's own copy `<namespace>-<timestamp>`
 (naming.restore_snapshot_id), which the pre_build hook `hooks.steps.tier_copy` makes from the
-source snapshot `<source-namespace>-<timestamp>` under the tier's KMS key; engine version,
+source under the tier's key (SnapshotCopy `always`: the copy in every case); engine version,
 master user name, storage and encryption come from that snapshot. A restore would also inherit the
 source database's password, so MasterUserPassword is a dynamic reference to the
 namespace's own secret (`hooks.steps.credentials` creates it before the stacks): CloudFormation
@@ -32,10 +34,10 @@ KMS key and uses the tier's parameter group, which requires TLS
 (require_secure_transport=1; the group comes from the tier stack as a parameter). On a
 restore AWS takes the key from the snapshot: RestoreDBInstanceFromDBSnapshot has no KMS
 key argument, and CloudFormation documents KmsKeyId as not to be set together with
-DBSnapshotIdentifier. So the template sets StorageEncrypted and no KmsKeyId, and always
-restores from `<namespace>-<timestamp>`, which `hooks.steps.tier_copy` guarantees is under the
-tier key before the stack is built (docs/pipeline.md, "The tenant's snapshot copy"). The
-rule does not depend on any key, so the template still renders offline.
+DBSnapshotIdentifier. So the template sets StorageEncrypted and no KmsKeyId, and restores
+from a snapshot that `hooks.steps.tier_copy` guarantees is under the tier key before the
+stack is built (docs/pipeline.md, "The tenant's snapshot copy"). The rule depends on names
+only, never on a key, so the template still renders offline.
 
 The stack registers its database in SSM at `/<namespace>/db/databases/<timestamp>`
 as a compact JSON object (instance_id, stack, snapshot: what it restores from, source:
@@ -94,6 +96,12 @@ class TenantDatabase(TenantstackBlueprint):
             "type": str,
             "description": "Namespace whose snapshot holds the data (the same project's, usually dev)",
         },
+        "SnapshotCopy": {
+            "type": str,
+            "description": "across-tiers: restore a source snapshot of the same tier as it is, copy one of the "
+                           "other tier under this tier's key first; always: restore from the copy in every case",
+            "default": naming.COPY_ACROSS_TIERS,
+        },
         "InstanceClass": {
             "type": CFNString,
             "description": "RDS instance class",
@@ -138,12 +146,19 @@ class TenantDatabase(TenantstackBlueprint):
                 "project's data" % (self.namespace, self.namespace.project_key),
             )
         self.source_namespace = source
+        self.snapshot_copy = self.parse("SnapshotCopy", variables["SnapshotCopy"], self.copy_policy)
         self.thresholds = alarms.parse_thresholds(self, variables, DATABASE_THRESHOLDS)
+
+    @staticmethod
+    def copy_policy(value, field):
+        if value not in naming.SNAPSHOT_COPY_POLICIES:
+            raise naming.NamingError(field, value, "expected one of %s" % ", ".join(naming.SNAPSHOT_COPY_POLICIES))
+        return value
 
     def build(self, variables):
         self.instance_id = naming.db_instance_id(self.namespace, self.timestamp)
         self.source_snapshot = naming.snapshot_id(self.source_namespace, self.timestamp)
-        self.snapshot = naming.restore_snapshot_id(self.namespace, self.timestamp)
+        self.snapshot = naming.restores_from(self.namespace, self.source_namespace, self.timestamp, self.snapshot_copy)
         self.subnet_group()
         self.security_group()
         self.log_groups()

@@ -114,6 +114,7 @@ def data_statements(ns, source, parameters):
     keys = [Ref(parameters["database_key"]), Ref(parameters["source_database_key"])]
     source_snapshots = arn("rds", naming.source_snapshots_arn_resource(source))
     own_snapshots = arn("rds", naming.restore_snapshots_arn_resource(ns))
+    restore_sources = [own_snapshots] + ([source_snapshots] if str(source) != str(ns) else [])
     via_rds = StringEquals("kms:ViaService", regional_endpoint("rds"))
 
     def databases(*kinds):
@@ -132,10 +133,9 @@ def data_statements(ns, source, parameters):
             Sid="ManageNamespaceDatabases", Effect=Allow, Action=actions.DATABASE_ACTIONS,
             Resource=databases(*naming.RDS_DATABASE_KINDS) + [own_snapshots],
         ),
-        Statement(
-            Sid="RestoreFromOwnSnapshots", Effect=Allow, Action=actions.RESTORE_ACTIONS,
-            Resource=databases("db", "subgrp") + [
-                own_snapshots,
+        Statement(  # within a tier the database restores from the source snapshot itself (naming.restores_from)
+            Sid="RestoreFromOwnOrSourceSnapshots", Effect=Allow, Action=actions.RESTORE_ACTIONS,
+            Resource=databases("db", "subgrp") + restore_sources + [
                 arn("rds", naming.tier_parameter_groups_arn_resource(ns.shared_namespace)),
                 arn("rds", naming.default_option_group_arn_resource()),
             ],

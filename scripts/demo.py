@@ -113,15 +113,15 @@ def main():
                                         aws_access_key_id="testing", aws_secret_access_key="testing")
         os.environ["AWS_ENDPOINT_URL"] = endpoint.url
 
-        step("the dev team snapshots its database: %s" % naming.snapshot_id(
-            tenant["source_namespace"], tenant["db_timestamp"]))
-        seed_dev_snapshot(session.client("rds"), tenant["source_namespace"], tenant["db_timestamp"])
-        step("the project's pipeline has pushed the images %s pins" % TENANT_ENV)
-        seed_images(session.client("ecr"), pinned_images([TENANT_ENV]))
-
         step("building the shared tier common-nonprod (with a local certificate for its HTTPS listener)")
         certificate = local_certificate(session.client("acm"), "*.apps-nonprod.example.com")
         stacker_build(env, SHARED_ENV, "stacker/shared.yaml", "-e", "certificate_arn=%s" % certificate)
+        step("the dev team snapshots its database (under the tier's key): %s" % naming.snapshot_id(
+            tenant["source_namespace"], tenant["db_timestamp"]))
+        seed_dev_snapshot(session.client("rds"), tenant["source_namespace"], tenant["db_timestamp"],
+                          kms=session.client("kms"))
+        step("the project's pipeline has pushed the images %s pins" % TENANT_ENV)
+        seed_images(session.client("ecr"), pinned_images([TENANT_ENV]))
         step("promoting %s to tenant %s" % (
             naming.snapshot_id(tenant["source_namespace"], tenant["db_timestamp"]), tenant["namespace"]))
         stacker_build(env, TENANT_ENV, "stacker/tenant.yaml")
@@ -130,7 +130,7 @@ def main():
 
         newer = naming.format_timestamp(datetime.datetime.now(datetime.timezone.utc))
         step("the dev team takes a newer snapshot: %s" % naming.snapshot_id(tenant["source_namespace"], newer))
-        seed_dev_snapshot(session.client("rds"), tenant["source_namespace"], newer)
+        seed_dev_snapshot(session.client("rds"), tenant["source_namespace"], newer, kms=session.client("kms"))
         step("promoting it: the old database is retired after the new service is stable")
         stacker_build(env, TENANT_ENV, "stacker/tenant.yaml", "-e", "db_timestamp=%s" % newer)
         step("what now exists")

@@ -78,12 +78,18 @@ def tier_key_arn(kms, namespace):
     return None
 
 
-def seed_dev_snapshot(rds, source_namespace, timestamp, database_timestamp="20261001t080000z", **engine):
-    """A dev database (created on first use; `kms_key_id` among `engine`) and its snapshot at `timestamp`."""
+def seed_dev_snapshot(rds, source_namespace, timestamp, database_timestamp="20261001t080000z", kms=None, **engine):
+    """A dev database (created on first use) and its snapshot at `timestamp`.
+
+    The database is under `kms_key_id` (among `engine`) if given, else, with a `kms` client, under
+    its tier's key, as a database the pipeline restored is (so a same-tier tenant restores its
+    snapshot as it is: naming.restores_from), else under the default key."""
     instance_id = naming.db_instance_id(source_namespace, database_timestamp)
     try:
         rds.describe_db_instances(DBInstanceIdentifier=instance_id)
     except rds.exceptions.DBInstanceNotFoundFault:
+        if kms is not None and "kms_key_id" not in engine:
+            engine["kms_key_id"] = tier_key_arn(kms, source_namespace)
         create_dev_database(rds, source_namespace, database_timestamp, **engine)
     return snapshot_database(rds, instance_id, source_namespace, timestamp)
 

@@ -83,10 +83,23 @@ TENANT_SETTINGS = (
     ),
     Setting("db_multi_az", choice("true", "false"), "run the database Multi-AZ", default="false"),
     Setting("db_backup_retention", integer(1, 35), "days of automated backups", default=7),
+    Setting(
+        "snapshot_copy",
+        choice(*naming.SNAPSHOT_COPY_POLICIES),
+        "copy the source snapshot under the tier key only when it comes from the other tier (across-tiers), "
+        "or always",
+        default=naming.COPY_ACROSS_TIERS,
+    ),
     Setting("retain_previous", integer(0, 5), "previous databases kept after a flip", default=0),
     Setting("keep_final_snapshots", integer(1, 100), "newest final snapshots retention never deletes", default=3),
     Setting("keep_final_snapshot_days", integer(0, 3650), "final snapshots younger than this many days are kept",
             default=30),
+    Setting("keep_source_snapshots", integer(1, 100), "newest snapshots of this namespace `reap` never deletes "
+            "(the data other environments promote)", default=5),
+    Setting("keep_source_snapshot_days", integer(0, 3650), "snapshots of this namespace younger than this many "
+            "days are kept", default=14),
+    Setting("keep_task_definitions", integer(2, 100), "newest task definition revisions kept ACTIVE; older "
+            "replaced ones are deregistered", default=5),
     Setting("stable_timeout", integer(1, 86400), "seconds the stable gate waits for the service", default=1800),
     Setting(
         "bake_seconds",

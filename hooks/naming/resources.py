@@ -55,10 +55,32 @@ def is_final_snapshot_of(snapshot, namespace, timestamp):
 
 
 def restore_snapshot_id(namespace, timestamp):
-    """The tenant's own snapshot its database of `timestamp` restores from: a copy of the
-    source snapshot under the tier's KMS key (hooks.steps.tier_copy), or, when the namespace is
-    its own source, the source snapshot itself. Same shape as every snapshot id."""
+    """The tenant's own snapshot `<namespace>-<timestamp>`: a copy of the source snapshot under
+    the tier's KMS key (hooks.steps.tier_copy), or, when the namespace is its own source, the
+    source snapshot itself. Same shape as every snapshot id."""
     return snapshot_id(namespace, timestamp)
+
+
+# Which source snapshots the tier copy copies (env key snapshot_copy, docs/pipeline.md).
+COPY_ACROSS_TIERS, COPY_ALWAYS = "across-tiers", "always"
+SNAPSHOT_COPY_POLICIES = (COPY_ACROSS_TIERS, COPY_ALWAYS)
+
+
+def restores_from(namespace, source_namespace, timestamp, snapshot_copy=COPY_ACROSS_TIERS):
+    """The snapshot the database of `timestamp` restores from, decided by names alone (so a
+    template renders offline, the same whatever the keys are).
+
+    across-tiers: a source in the namespace's own tier (qa from dev) is used as it is: every
+    database of a tier is under the tier's key and a snapshot keeps its database's key, so a
+    copy would buy nothing but time (hooks.steps.tier_copy checks the key and refuses a source
+    under another). A source in the other tier (prod from dev) is copied under this tier's key
+    first, to restore_snapshot_id. always: the copy in every case."""
+    if snapshot_copy not in SNAPSHOT_COPY_POLICIES:
+        raise NamingError("snapshot_copy", snapshot_copy, "expected one of %s" % ", ".join(SNAPSHOT_COPY_POLICIES))
+    own, source = parse_namespace(str(namespace)), parse_namespace(str(source_namespace))
+    if snapshot_copy == COPY_ACROSS_TIERS and own.shared_namespace == source.shared_namespace:
+        return snapshot_id(source, timestamp)
+    return restore_snapshot_id(own, timestamp)
 
 
 def parse_db_instance_id(value):

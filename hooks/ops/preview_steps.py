@@ -76,7 +76,8 @@ def plan_steps(clients, settings, now):
     source_snapshot.describe_restore_source(rds, ssm, namespace, settings["source_namespace"], timestamp)
     routing.refuse_collisions(cfn, clients("elbv2"), namespace, shared, settings["hostname"],
                               settings["listener_priority"])
-    plan, _ = tier_copy.restore_plan(rds, cfn, namespace, settings["source_namespace"], shared, timestamp)
+    plan, _ = tier_copy.restore_plan(rds, cfn, ssm, namespace, settings["source_namespace"], shared, timestamp,
+                                     settings["snapshot_copy"])
     databases = inventory.discover(ssm, clients("resourcegroupstaggingapi"), rds, cfn, namespace)
     active = inventory.active_timestamp(ssm, namespace)
     history = inventory.pointer_history(ssm, namespace)

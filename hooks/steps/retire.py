@@ -15,8 +15,10 @@ Nothing is lost:
   its final snapshot available, or when no database of it ever came to exist (a failed run).
 
 Then the hook prunes the namespace's final snapshots by the retention rule
-(hooks/steps/retention.py: keep_final_snapshots, keep_final_snapshot_days); a pruning failure is
-reported in the result and logged, never raised: the promotion has flipped by then.
+(hooks/steps/retention.py: keep_final_snapshots, keep_final_snapshot_days) and deregisters
+replaced task definitions beyond keep_task_definitions (hooks/steps/task_definitions.py); a
+failure of either is reported in the result and logged, never raised: the promotion has
+flipped by then.
 """
 import datetime
 import logging
@@ -27,7 +29,7 @@ from hooks.config import hookargs
 from hooks.errors import DatabaseRetirementFailed, RetirementFailed
 from hooks.lock import deploy_lock
 from hooks.steps.retire_database import DEFAULT_WAIT, final_snapshots_of, retire, wait_until  # noqa: F401
-from hooks.steps import retention
+from hooks.steps import retention, task_definitions
 from hooks.steps.retire_plan import KEEP, RETIRE, Decision, plan_retirement  # noqa: F401  (re-exported)
 from hooks.steps.wiring import stacker_hook
 from hooks.tenant import inventory
@@ -122,10 +124,14 @@ def retire_old_databases(run, poll_seconds, wait_seconds):
     )
     pruned = retention.prune(run.client("rds"), run.client("resourcegroupstaggingapi"), run.namespace,
                              run.settings["keep_final_snapshots"], run.settings["keep_final_snapshot_days"])
+    revisions = task_definitions.deregister_replaced(run.client("ecs"), run.namespace, run.shared_namespace,
+                                                     run.settings["keep_task_definitions"])
     return {
         "status": "done",
         "retired": result["retired"],
         "kept": [{"timestamp": d.timestamp, "reason": d.reason} for d in result["kept"]],
         "pruned_final_snapshots": pruned["deleted"],
         "prune_failures": [snapshot_id for snapshot_id, _ in pruned["failed"]],
+        "deregistered_task_definitions": revisions["deregistered"],
+        "deregister_failures": [arn for arn, _ in revisions["failed"]],
     }

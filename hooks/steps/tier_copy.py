@@ -1,4 +1,4 @@
-"""pre_build: the database restores from the tenant's own snapshot, under its tier's KMS key.
+"""pre_build: the database restores from a snapshot under its tier's KMS key, copied only when needed.
 
 A DB instance restored from a snapshot inherits the snapshot's encryption: AWS's
 RestoreDBInstanceFromDBSnapshot takes no KMS key, and CloudFormation ignores (and its
@@ -6,18 +6,26 @@ documentation forbids) KmsKeyId together with DBSnapshotIdentifier. So the only 
 database ends up under its tier's customer-managed key (`alias/<tier>/rds`, the tier
 stack's output DatabaseKeyArn) is to restore from a snapshot already under that key.
 
-The rule (docs/pipeline.md, "The tenant's snapshot copy"): the database of `<ts>` ALWAYS
-restores from the tenant's own snapshot `<namespace>-<ts>` (naming.restore_snapshot_id).
-That renders offline and deterministically, whatever the keys are. This step makes it:
-it copies the source snapshot `<source_namespace>-<ts>` to `<namespace>-<ts>` with
-CopyDBSnapshot under the tier key, tagged like every resource of the namespace plus
-CopiedFrom=<source snapshot>, and waits until the copy is available. A copy within one
-key is an ordinary snapshot copy; across keys AWS re-encrypts while copying.
+The rule (docs/pipeline.md, "The tenant's snapshot copy"; naming.restores_from) depends on
+names only, so the template renders offline and deterministically, whatever the keys are:
 
-When the namespace is its own source (a dev tenant, or a rollback from a copied final
-snapshot, `-e source_namespace=<namespace>`), the source IS `<namespace>-<ts>`: it is
-used as it is when it is under the tier key, and refused otherwise (a snapshot cannot be
-copied onto its own id; the message names the copy to make under a new timestamp).
+- a source in the namespace's own tier (qa from dev, a dev tenant from itself) is restored
+  as it is: it is the snapshot of a database of that tier, so under the tier key. This step
+  checks the key and refuses a source under another one (the message says how to copy it);
+- a source in the other tier (prod from dev), or any source with env key
+  `snapshot_copy: always`, is copied to the tenant's own `<namespace>-<ts>` with
+  CopyDBSnapshot under the tier key, tagged like every resource of the namespace plus
+  CopiedFrom=<source snapshot>, and the step waits until the copy is available (across keys
+  AWS re-encrypts while copying: minutes per GiB, the long pole of a prod promotion).
+
+A copy within one key buys nothing but time, which is why the same tier skips it. The price:
+qa's database was restored from dev's snapshot, so retention keeps a source snapshot while
+any database restored from it lives (hooks.steps.source_retention).
+
+An existing database is never restored again, and a deploy whose template would name
+another snapshot than the one the database's registration says it came from (the env key
+snapshot_copy changed, say) is refused before any change: CloudFormation would try to
+replace the database.
 
 Re-runnable at any point: a copy already available is reused, one still being created is
 waited for, a failed one stops the run with what to do. Nothing is restored (and nothing
@@ -29,6 +37,7 @@ Layers: `plan_copy` (pure), `restore_plan` (AWS, read-only), `ensure_restore_sna
 (AWS, take clients),
 `copy_under_tier_key` (the stacker hook).
 """
+import json
 import logging
 from dataclasses import dataclass
 
@@ -37,6 +46,7 @@ from hooks.aws import resources
 from hooks.aws.wait import Wait
 from hooks.config import hookargs
 from hooks.errors import BadInput, CopyFailed, SnapshotFailed, WaitTimedOut
+from hooks.steps import snapshot_quota
 from hooks.steps.wiring import stacker_hook
 
 logger = logging.getLogger(__name__)
@@ -56,22 +66,33 @@ class CopyPlan:
 # --- planning (pure) -------------------------------------------------------------------
 
 
-def plan_copy(namespace, source_namespace, timestamp, tier_key, database_exists, source, copy):
-    """What to do so that `<namespace>-<timestamp>` is available under `tier_key`.
+def plan_copy(namespace, source_namespace, timestamp, tier_key, database_exists, source, copy,
+              snapshot_copy=naming.COPY_ACROSS_TIERS, registered=None):
+    """What to do so that the snapshot the database of `timestamp` restores from
+    (naming.restores_from) is available under `tier_key`.
 
     source, copy: the described snapshots `<source_namespace>-<ts>` and `<namespace>-<ts>`
-    (None: absent; the same one when the namespace is its own source). BadInput when the
-    existing snapshots cannot serve (another key, another origin, failed copy is CopyFailed).
+    (None: absent; the same one when the namespace is its own source). registered: the snapshot
+    an existing database's registration says it was restored from (None: unknown). BadInput
+    when the existing snapshots cannot serve (another key, another origin; a failed copy is
+    CopyFailed), and when an existing database was restored from another snapshot than the
+    template now names: CloudFormation would try to replace it.
     """
-    target = naming.restore_snapshot_id(namespace, timestamp)
+    target = naming.restores_from(namespace, source_namespace, timestamp, snapshot_copy)
     source_id = naming.snapshot_id(source_namespace, timestamp)
     if database_exists:
-        return CopyPlan(SKIP, target, "database %s exists: nothing is restored"
-                        % naming.db_instance_id(namespace, timestamp))
+        instance = naming.db_instance_id(namespace, timestamp)
+        if registered is not None and registered != target:
+            raise BadInput(_restored_elsewhere_refusal(instance, registered, target, snapshot_copy))
+        return CopyPlan(SKIP, target, "database %s exists: nothing is restored" % instance)
     if source_id == target:
         if source is None or source.get("KmsKeyId") != tier_key:
-            raise BadInput(_own_snapshot_refusal(namespace, timestamp, source, tier_key))
-        return CopyPlan(USE_SOURCE, target, "%s is the namespace's own snapshot, already under the tier key" % target)
+            raise BadInput(_source_refusal(namespace, source_namespace, timestamp, source, tier_key))
+        if source_namespace == str(namespace):
+            return CopyPlan(USE_SOURCE, target, "%s is the namespace's own snapshot, already under the tier key"
+                            % target)
+        return CopyPlan(USE_SOURCE, target, "%s is in the same tier and already under the tier key: no copy"
+                        % target)
     if copy is None:
         return CopyPlan(COPY, target, "copying %s to %s under the tier key %s" % (source_id, target, tier_key))
     origin = _tag(copy, naming.COPIED_FROM_TAG)
@@ -99,10 +120,29 @@ def plan_copy(namespace, source_namespace, timestamp, tier_key, database_exists,
     )
 
 
-def _own_snapshot_refusal(namespace, timestamp, snapshot, tier_key):
-    name = naming.snapshot_id(namespace, timestamp)
+def _restored_elsewhere_refusal(instance, registered, target, snapshot_copy):
+    other = naming.COPY_ALWAYS if snapshot_copy == naming.COPY_ACROSS_TIERS else naming.COPY_ACROSS_TIERS
+    return (
+        "database %s was restored from %s, but this deploy's template restores it from %s (env key snapshot_copy "
+        "is %s): CloudFormation would try to replace the database (and fail on its fixed identifier). Set "
+        "snapshot_copy: %s in the env file while this database is active, or promote to a new db_timestamp; "
+        "nothing was changed" % (instance, registered, target, snapshot_copy, other)
+    )
+
+
+def _source_refusal(namespace, source_namespace, timestamp, snapshot, tier_key):
+    name = naming.snapshot_id(source_namespace, timestamp)
     if snapshot is None:
         return "source snapshot %s not found" % name
+    if source_namespace != str(namespace):
+        return (
+            "source snapshot %s is in %s's tier and is encrypted with %s, not the tier key %s, so %s cannot "
+            "restore from it as it is (a database keeps its snapshot's key). Set snapshot_copy: %s in %s's env "
+            "file to copy it under the tier key first, or snapshot %s again from a database under the tier key; "
+            "nothing was changed"
+            % (name, namespace, snapshot.get("KmsKeyId"), tier_key, namespace, naming.COPY_ALWAYS, namespace,
+               source_namespace)
+        )
     return (
         "source snapshot %s is the namespace's own snapshot (source_namespace is %s itself) and is encrypted "
         "with %s, not the tier key %s; a database restored from it would keep that key, and a snapshot cannot "
@@ -130,23 +170,38 @@ def describe_snapshot(rds, snapshot_id):
     return resources.describe_snapshot(rds, snapshot_id)
 
 
-def restore_plan(rds, cfn, namespace, source_namespace, shared_namespace, timestamp):
-    """(CopyPlan, tier key) for `<namespace>-<timestamp>` from live state; read-only (`tenantstack diff`
+def restore_plan(rds, cfn, ssm, namespace, source_namespace, shared_namespace, timestamp,
+                 snapshot_copy=naming.COPY_ACROSS_TIERS):
+    """(CopyPlan, tier key) for the database of `timestamp` from live state; read-only (`tenantstack diff`
     shows it). BadInput as plan_copy, and when the tier is not built."""
     tier_key = tier_key_arn(cfn, shared_namespace)
-    target = naming.restore_snapshot_id(namespace, timestamp)
+    target = naming.restores_from(namespace, source_namespace, timestamp, snapshot_copy)
     source_id = naming.snapshot_id(source_namespace, timestamp)
     exists = resources.describe_instance(rds, naming.db_instance_id(namespace, timestamp)) is not None
+    registered = registered_snapshot(ssm, namespace, timestamp) if exists else None
     source = None if exists else describe_snapshot(rds, source_id)
     copy = source if source_id == target else (None if exists else describe_snapshot(rds, target))
-    return plan_copy(namespace, source_namespace, timestamp, tier_key, exists, source, copy), tier_key
+    return plan_copy(namespace, source_namespace, timestamp, tier_key, exists, source, copy, snapshot_copy,
+                     registered), tier_key
 
 
-def ensure_restore_snapshot(rds, cfn, namespace, source_namespace, shared_namespace, timestamp,
-                            wait=DEFAULT_WAIT, **clock):
-    """Make `<namespace>-<timestamp>` available under the tier key (see the module). Returns
-    {"status": the plan's action, "snapshot": <namespace>-<ts>, "source": ..., "key": tier key}."""
-    plan, tier_key = restore_plan(rds, cfn, namespace, source_namespace, shared_namespace, timestamp)
+def registered_snapshot(ssm, namespace, timestamp):
+    """The snapshot the database of `timestamp` was restored from, as its stack registered it
+    (blueprints.database); None when it is not registered or says nothing."""
+    value = resources.parameter_value(ssm, naming.ssm_database_parameter(namespace, timestamp))
+    try:
+        return json.loads(value).get("snapshot") if value else None
+    except (ValueError, AttributeError):
+        return None
+
+
+def ensure_restore_snapshot(rds, cfn, ssm, namespace, source_namespace, shared_namespace, timestamp,
+                            wait=DEFAULT_WAIT, snapshot_copy=naming.COPY_ACROSS_TIERS, **clock):
+    """Make the snapshot the database of `timestamp` restores from available under the tier key (see
+    the module). Returns {"status": the plan's action, "snapshot": what it restores from, "source": ...,
+    "key": tier key}."""
+    plan, tier_key = restore_plan(rds, cfn, ssm, namespace, source_namespace, shared_namespace, timestamp,
+                                  snapshot_copy)
     target, source_id = plan.snapshot, naming.snapshot_id(source_namespace, timestamp)
     logger.info("restore snapshot %s: %s", target, plan.reason)
     if plan.action == COPY:
@@ -218,13 +273,17 @@ def copy_under_tier_key(run, poll_seconds, wait_seconds):
     """pre_build hook: make the snapshot the database restores from, under the tier key.
 
     A refusal or failure releases the deploy lock (nothing else changed; a copy in
-    progress goes on and the next run reuses it)."""
-    return ensure_restore_snapshot(
+    progress goes on and the next run reuses it). First it warns when the promotion's snapshots
+    would reach the account's manual snapshot quota (hooks.steps.snapshot_quota)."""
+    warning = snapshot_quota.check(run.client("rds"), run.namespace)
+    return dict(ensure_restore_snapshot(
         run.client("rds"),
         run.client("cloudformation"),
+        run.client("ssm"),
         run.namespace,
         run.settings["source_namespace"],
         run.shared_namespace,
         run.timestamp,
         Wait(poll_seconds=poll_seconds, budget_seconds=wait_seconds),
-    )
+        run.settings["snapshot_copy"],
+    ), snapshot_quota=warning)

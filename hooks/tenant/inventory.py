@@ -24,6 +24,7 @@ The tagging API is eventually consistent: a database created seconds ago may be 
 from it (its registration still finds it once the stack completes), and a deleted one
 may linger in it (the describe calls then report it absent).
 """
+import json
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -105,16 +106,28 @@ def _own_timestamp(namespace, name):
 
 
 def _registered_timestamps(ssm, namespace):
+    return set(registrations(ssm, namespace))
+
+
+def registrations(ssm, namespace):
+    """{timestamp: the registration's record (blueprints.database; {} if unreadable)} of the namespace's
+    databases, from one GetParametersByPath listing."""
     path = naming.ssm_databases_path(namespace)
-    timestamps = set()
+    found = {}
     for page in ssm.get_paginator("get_parameters_by_path").paginate(Path=path, Recursive=False):
         for parameter in page["Parameters"]:
             tail = parameter["Name"][len(path):]
             try:
-                timestamps.add(naming.parse_timestamp(tail, "registration %s" % parameter["Name"]))
+                timestamp = naming.parse_timestamp(tail, "registration %s" % parameter["Name"])
             except naming.NamingError as error:
                 logger.warning("ignoring a parameter that is no database registration: %s", error)
-    return timestamps
+                continue
+            try:
+                record = json.loads(parameter["Value"])
+            except ValueError:
+                record = {}
+            found[timestamp] = record if isinstance(record, dict) else {}
+    return found
 
 
 def _tagged_timestamps(tagging, namespace):

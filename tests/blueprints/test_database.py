@@ -52,18 +52,32 @@ def test_every_resource_carries_the_namespace_tags(namespace):
     assert untagged == set()
 
 
+def render_with(namespace, source, snapshot_copy):
+    return render_blueprint(TenantDatabase, {"Namespace": namespace, "Timestamp": TIMESTAMP,
+                                             "SourceNamespace": source, "SnapshotCopy": snapshot_copy})
+
+
 @pytest.mark.parametrize(
-    "namespace, source, snapshot",
+    "namespace, source, snapshot_copy, snapshot",
     [
-        ("xy-0146-qa", "xy-0146-dev", "xy-0146-qa-20260115t103000z"),  # its copy of the dev snapshot
-        ("xy-0146-dev", "xy-0146-dev", "xy-0146-dev-20260115t103000z"),  # its own snapshot
-        ("xy-0146-prod", "xy-0146-qa", "xy-0146-prod-20260115t103000z"),
+        ("xy-0146-qa", "xy-0146-dev", "across-tiers", "xy-0146-dev-20260115t103000z"),  # same tier: as it is
+        ("xy-0146-dev", "xy-0146-dev", "across-tiers", "xy-0146-dev-20260115t103000z"),  # its own snapshot
+        ("xy-0146-prod", "xy-0146-qa", "across-tiers", "xy-0146-prod-20260115t103000z"),  # other tier: its copy
+        ("xy-0146-qa", "xy-0146-dev", "always", "xy-0146-qa-20260115t103000z"),  # its copy of the dev snapshot
+        ("xy-0146-dev", "xy-0146-dev", "always", "xy-0146-dev-20260115t103000z"),  # its own is its own
     ],
-    ids=["copy-of-dev", "own-source", "copy-of-qa"],
+    ids=["same-tier", "own-source", "other-tier-copy", "always-copy", "always-own-source"],
 )
-def test_the_database_always_restores_the_namespaces_own_snapshot_of_the_timestamp(namespace, source, snapshot):
-    database = properties(render(namespace, source=source), "Database")
-    assert database["DBSnapshotIdentifier"] == snapshot == naming.restore_snapshot_id(namespace, TIMESTAMP)
+def test_the_database_restores_the_source_within_a_tier_and_its_own_copy_across_tiers(
+        namespace, source, snapshot_copy, snapshot):
+    database = properties(render_with(namespace, source, snapshot_copy), "Database")
+    assert database["DBSnapshotIdentifier"] == snapshot == naming.restores_from(namespace, source, TIMESTAMP,
+                                                                                snapshot_copy)
+
+
+def test_an_unknown_snapshot_copy_policy_is_refused():
+    with pytest.raises(BlueprintError, match="SnapshotCopy"):
+        render_with("xy-0146-qa", "xy-0146-dev", "sometimes")
 
 
 def test_the_database_is_restored_from_the_timestamped_snapshot_and_named_after_it():
@@ -71,7 +85,7 @@ def test_the_database_is_restored_from_the_timestamped_snapshot_and_named_after_
     assert list(resources_of_type(template, "AWS::RDS::DBInstance")) == ["Database"]
     database = properties(template, "Database")
     assert database["DBInstanceIdentifier"] == "xy-0146-qa-db-20260115t103000z"
-    assert database["DBSnapshotIdentifier"] == "xy-0146-qa-20260115t103000z"
+    assert database["DBSnapshotIdentifier"] == "xy-0146-dev-20260115t103000z"  # qa and dev share a tier
     assert database["Engine"] == "mysql"
     assert "EngineVersion" not in database  # the snapshot's version
     assert "MasterUsername" not in database  # the snapshot's user
@@ -132,7 +146,7 @@ def test_the_database_registers_itself_under_the_namespaces_databases_path():
     assert json.loads(text) == {
         "instance_id": "xy-0146-qa-db-20260115t103000z",
         "stack": "xy-0146-qa-db-20260115t103000z",
-        "snapshot": "xy-0146-qa-20260115t103000z",
+        "snapshot": "xy-0146-dev-20260115t103000z",
         "source": "xy-0146-dev-20260115t103000z",
         "endpoint": "${EndpointAddress}",
         "port": "${EndpointPort}",
@@ -143,6 +157,10 @@ def test_the_database_registers_itself_under_the_namespaces_databases_path():
     }
     assert " " not in text  # compact
     assert parameter["Description"] == (
+        "Registers database xy-0146-qa-db-20260115t103000z (from snapshot xy-0146-dev-20260115t103000z)"
+    )
+    copied = properties(render_with("xy-0146-qa", "xy-0146-dev", "always"), "DatabaseRegistration")
+    assert copied["Description"] == (
         "Registers database xy-0146-qa-db-20260115t103000z (from snapshot xy-0146-qa-20260115t103000z, "
         "a copy of xy-0146-dev-20260115t103000z)"
     )

@@ -220,12 +220,16 @@ def assert_invariants(state, active, retained=(), lock_free=True, copied_from=No
         sorted(state.instances),
     )
     assert state.registrations == set(state.instances), "%s: registrations %s" % (ns, sorted(state.registrations))
-    # Every database restored from the namespace's own copy under the tier key, kept while the
-    # database exists and deleted with it (a namespace that is its own source makes no copy).
-    copied = (set() if tenant_settings(ns)["source_namespace"] == ns else set(state.instances)) | set(copied_from)
+    # A database restored from another tier's snapshot restores from the namespace's own copy under
+    # the tier key, kept while the database exists and deleted with it; within a tier (and a
+    # namespace that is its own source) the source is restored as it is and no copy is made.
+    settings = tenant_settings(ns)
+    source = settings["source_namespace"]
+    copied = {timestamp for timestamp in state.instances
+              if naming.restores_from(ns, source, timestamp, settings["snapshot_copy"])
+              != naming.snapshot_id(source, timestamp)} | set(copied_from)
     assert set(state.restore_copies) == copied, "%s: restore copies %s, expected %s" % (
         ns, sorted(state.restore_copies), sorted(copied))
-    source = tenant_settings(ns)["source_namespace"]
     for timestamp, (key, tags) in state.restore_copies.items():
         assert key == state.tier_key, "%s: copy of %s is under %s, not the tier key %s" % (
             ns, timestamp, key, state.tier_key)

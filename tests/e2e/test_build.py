@@ -34,13 +34,13 @@ def assert_namespace_tags(tags, namespace):
 @pytest.fixture
 def built(aws):
     """common-nonprod plus two tenants of different customers, built from their env files."""
-    rds = aws.client("rds")
-    for namespace in TENANTS:
-        tenant = env_of(namespace)
-        seed_dev_snapshot(rds, tenant["source_namespace"], tenant["db_timestamp"])
-        seed_images(aws.client("ecr"), pinned_images(["environments/%s.env" % namespace]))
     certificate = local_certificate(aws.client("acm"), "*.apps-nonprod.example.com")
     build(aws.env, SHARED_ENV, "stacker/shared.yaml", "-e", "certificate_arn=%s" % certificate)
+    rds = aws.client("rds")
+    for namespace in TENANTS:  # the dev databases under the tier key, as the pipeline restores them
+        tenant = env_of(namespace)
+        seed_dev_snapshot(rds, tenant["source_namespace"], tenant["db_timestamp"], kms=aws.client("kms"))
+        seed_images(aws.client("ecr"), pinned_images(["environments/%s.env" % namespace]))
     for namespace in TENANTS:
         build(aws.env, "environments/%s.env" % namespace, "stacker/tenant.yaml")
     return aws
@@ -81,16 +81,24 @@ def test_database_is_named_tagged_registered_and_restores_the_snapshot(built, na
     template = cfn.get_template(StackName=stack_name)["TemplateBody"]
     template = template if isinstance(template, dict) else json.loads(template)
     properties = template["Resources"]["Database"]["Properties"]
-    # It restores the namespace's own copy of the source snapshot, made under the tier key by
-    # hooks.steps.tier_copy; the copy itself is on the endpoint.
-    copy_id = naming.restore_snapshot_id(namespace, timestamp)
-    assert properties["DBSnapshotIdentifier"] == copy_id
-    assert "KmsKeyId" not in properties
-    copy = rds.describe_db_snapshots(DBSnapshotIdentifier=copy_id)["DBSnapshots"][0]
-    tier_key = tier_key_arn(built.client("kms"), namespace)  # alias/common-nonprod/rds's key
-    assert (copy["Status"], copy["KmsKeyId"]) == ("available", tier_key)
+    # It restores what naming.restores_from names: the source snapshot itself within a tier, the
+    # namespace's own copy across tiers (made under the tier key by hooks.steps.tier_copy, tagged
+    # with where it came from). Either is on the endpoint, under the tier key.
     source = naming.snapshot_id(tenant["source_namespace"], timestamp)
-    assert resource_tags(built, copy["TagList"]) == dict(naming.tags(namespace), **{naming.COPIED_FROM_TAG: source})
+    restored = naming.restores_from(namespace, tenant["source_namespace"], timestamp, tenant["snapshot_copy"])
+    assert properties["DBSnapshotIdentifier"] == restored
+    assert "KmsKeyId" not in properties
+    snapshot = rds.describe_db_snapshots(DBSnapshotIdentifier=restored)["DBSnapshots"][0]
+    tier_key = tier_key_arn(built.client("kms"), namespace)  # alias/<tier>/rds's key
+    assert (snapshot["Status"], snapshot["KmsKeyId"]) == ("available", tier_key)
+    copy_id = naming.restore_snapshot_id(namespace, timestamp)
+    if restored == copy_id and restored != source:
+        assert resource_tags(built, snapshot["TagList"]) == dict(naming.tags(namespace),
+                                                                 **{naming.COPIED_FROM_TAG: source})
+    else:
+        assert restored == source
+        assert not rds.describe_db_snapshots(SnapshotType="manual", Filters=[
+            {"Name": "db-snapshot-id", "Values": [copy_id]}])["DBSnapshots"]  # no copy was made
     assert properties["DBInstanceIdentifier"] == instance_id
     assert template["Resources"]["Database"]["DeletionPolicy"] == "Retain"
 
@@ -98,7 +106,7 @@ def test_database_is_named_tagged_registered_and_restores_the_snapshot(built, na
     record = json.loads(registration["Value"])
     assert record["instance_id"] == instance_id
     assert record["stack"] == stack_name
-    assert (record["snapshot"], record["source"]) == (copy_id, source)
+    assert (record["snapshot"], record["source"]) == (restored, source)
     assert record["endpoint"] == db["Endpoint"]["Address"]
     parameter_tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=registration["Name"])
     assert_namespace_tags(resource_tags(built, parameter_tags["TagList"]), namespace)

@@ -128,7 +128,9 @@ def test_a_new_timestamp_previews_a_new_database_stack_the_flip_and_the_retireme
         "<unknown until deployed: %s::DatabaseEndpointAddress>" % naming.db_stack_name(QA, TS2))
     assert unknown["DatabaseEndpointPort"]["reason"] == "stack %s does not exist yet" % naming.db_stack_name(QA, TS2)
     steps = {step["step"]: step for step in document["steps"]}
-    assert (steps["restore"]["action"], steps["restore"]["snapshot"]) == ("copy", naming.restore_snapshot_id(QA, TS2))
+    # qa and dev share a tier: the dev snapshot is restored as it is, no copy
+    assert (steps["restore"]["action"], steps["restore"]["snapshot"]) == (
+        "use source", naming.snapshot_id("xy-0146-dev", TS2))
     assert (steps["flip"]["from"], steps["flip"]["to"], steps["flip"]["changes"]) == (TS1, TS2, True)
     assert steps["retire"]["timestamp"] == TS1
     assert steps["retire"]["final_snapshot"].startswith(naming.final_snapshot_prefix(QA, TS1))

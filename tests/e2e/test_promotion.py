@@ -230,7 +230,7 @@ STEP_MARKERS = [
     "source snapshot xy-0146-dev-%s" % TS2,  # input validated, nothing changed yet
     "lock",  # deploy lock taken
     "deploying %s" % TS2,  # live state recorded
-    "copying xy-0146-dev-%s" % TS2,  # the source snapshot being copied under the tier key
+    "restore snapshot xy-0146-dev-%s" % TS2,  # restored as it is: qa and dev share the tier key
     "db: complete",  # new database stack created
     "service: complete",  # service stack updated
     "xy-0146-qa: stable after",  # stable gate passed

@@ -113,13 +113,14 @@ DB_INSTANCE_RULES = (
     ("RDS_NOT_PUBLIC", "PubliclyAccessible", False, "PubliclyAccessible must be false"),
 )
 # A restored instance gets its key from its snapshot, and CloudFormation must not get
-# KmsKeyId with DBSnapshotIdentifier. So the key rule becomes: restore only from the
-# namespace's own snapshot <namespace>-<timestamp> (naming.restore_snapshot_id), which
-# hooks.steps.tier_copy puts under the tier key before the stack is built, and set no KmsKeyId.
-RDS_RESTORES_TIER_COPY = (
-    "RDS_RESTORES_TIER_COPY",
-    "DBSnapshotIdentifier must be the namespace's own snapshot <namespace>-<timestamp> (under the tier key), "
-    "without KmsKeyId",
+# KmsKeyId with DBSnapshotIdentifier. So the key rule becomes: restore only a snapshot that
+# hooks.steps.tier_copy guarantees is under the tier key before the stack is built (naming.restores_from):
+# the namespace's own snapshot <namespace>-<timestamp>, or, within the tier, the same project's
+# source snapshot <source>-<timestamp>; and set no KmsKeyId.
+RDS_RESTORES_UNDER_TIER_KEY = (
+    "RDS_RESTORES_UNDER_TIER_KEY",
+    "DBSnapshotIdentifier must be the namespace's own snapshot <namespace>-<timestamp>, or a snapshot "
+    "<source>-<timestamp> of its project in its tier (both under the tier key), without KmsKeyId",
 )
 
 
@@ -134,13 +135,13 @@ def template_checks(template, where):
         restored = properties.get("DBSnapshotIdentifier") is not None
         for rule, name, required, meaning in DB_INSTANCE_RULES:
             if restored and rule == "RDS_KMS_KEY":
-                continue  # RDS_RESTORES_TIER_COPY instead
+                continue  # RDS_RESTORES_UNDER_TIER_KEY instead
             value = properties.get(name)
             ok = value not in (None, "") if required is None else value is required
             if not ok:
                 findings.append(Finding("template-checks", rule, located, "%s (is %r)" % (meaning, value)))
-        if restored and not restores_tier_copy(properties):
-            rule, meaning = RDS_RESTORES_TIER_COPY
+        if restored and not restores_under_tier_key(properties):
+            rule, meaning = RDS_RESTORES_UNDER_TIER_KEY
             findings.append(Finding(
                 "template-checks", rule, located, "%s (is %r, KmsKeyId %r)"
                 % (meaning, properties.get("DBSnapshotIdentifier"), properties.get("KmsKeyId")),
@@ -148,14 +149,20 @@ def template_checks(template, where):
     return findings
 
 
-def restores_tier_copy(properties):
-    """The instance restores its namespace's own snapshot of its timestamp and sets no key."""
+def restores_under_tier_key(properties):
+    """The instance restores its namespace's own snapshot of its timestamp, or its project's snapshot of
+    its timestamp from a namespace of its tier, and sets no key."""
     try:
         namespace, timestamp = naming.parse_db_instance_id(properties.get("DBInstanceIdentifier"))
+        snapshot = str(properties.get("DBSnapshotIdentifier"))
+        suffix = "-" + timestamp
+        source = naming.parse_namespace(snapshot[:-len(suffix)]) if snapshot.endswith(suffix) else None
     except naming.NamingError:
         return False
     return (
-        properties.get("DBSnapshotIdentifier") == naming.restore_snapshot_id(namespace, timestamp)
+        source is not None
+        and (source.name == namespace.name or (source.project_key == namespace.project_key
+                                               and source.shared_namespace == namespace.shared_namespace))
         and "KmsKeyId" not in properties
     )
 

@@ -1,11 +1,12 @@
-"""`tenantstack reap NAMESPACE [--apply]`: retire a tenant's orphaned databases."""
+"""`tenantstack reap NAMESPACE [--apply]`: retire a tenant's orphaned databases, prune what piles up."""
 from dataclasses import replace
+from pathlib import Path
 
 from hooks import errors
 from hooks.cli import options, output
 from hooks.config import envfile, hookargs
 from hooks.ops import reap as reaping
-from hooks.steps import retention, retire
+from hooks.steps import retention, retire, source_retention, task_definitions
 from hooks.tenant import status as tenant_status
 
 EPILOG = """\
@@ -22,7 +23,13 @@ re-checked right before each deletion. Progress goes to stderr.
 Final snapshots are then pruned by the retention rule of the env file (keep_final_snapshots,
 default 3 newest; keep_final_snapshot_days, default 30: younger ones stay; one a restore copy
 was made from, or not available, or not the pipeline's, always stays). The dry run lists each
-with its verdict.
+with its verdict. The namespace's own snapshots <namespace>-<ts> (what `tenantstack snapshot`
+takes in dev) go by the same kind of rule (keep_source_snapshots, default 5 newest;
+keep_source_snapshot_days, default 14), and never one that an environment runs, retains or
+will deploy: every env file of the env file's directory and the project's pointers, databases
+and deploy locks are read first. Replaced task definition revisions beyond keep_task_definitions (default 5
+newest) are deregistered; one the service runs never is. The dry run lists them when some
+would go.
 
 examples:
   tenantstack reap xy-0146-qa
@@ -31,6 +38,8 @@ examples:
 
 HEADERS = ("TIMESTAMP", "ROLE", "REAP", "WHY")
 RETENTION_HEADERS = ("FINAL SNAPSHOT", "RETENTION", "WHY")
+TASK_DEFINITION_HEADERS = ("TASK DEFINITION", "REAP", "WHY")
+SOURCES = ("source snapshot", ("SOURCE SNAPSHOT", "RETENTION", "WHY"))
 
 
 def register(commands):
@@ -62,6 +71,8 @@ def run(args):
         if rows:
             print("\n".join("  " + line for line in output.table(HEADERS, rows)))
         _print_retention(namespace, _prune(clients, values, apply=False), dry_run=True)
+        _print_retention(namespace, _prune_sources(clients, values, path, apply=False), True, *SOURCES)
+        _print_task_definitions(namespace, _deregister(clients, values, apply=False), dry_run=True)
         return 0
     if doomed:
         with output.progress_logging():
@@ -76,13 +87,20 @@ def run(args):
             print("  %s: kept (%s)" % (decision.timestamp, decision.reason))
     with output.progress_logging():
         pruned = _prune(clients, values, apply=True)
-    if not doomed and not pruned["deleted"] and not pruned["failed"]:
+        sources = _prune_sources(clients, values, path, apply=True)
+        revisions = _deregister(clients, values, apply=True)
+    results = (pruned, sources, revisions)
+    if not doomed and not any(result[key] for result in results for key in ("deleted", "failed")):
         print("%s: nothing to retire; nothing was changed" % namespace)
         return 0
     _print_retention(namespace, pruned, dry_run=False)
-    if pruned["failed"]:
-        raise errors.DeployFailed("retention could not prune the final snapshots of %s: %s; run reap --apply again"
-                                % (namespace, "; ".join("%s (%s)" % failed for failed in pruned["failed"])))
+    _print_retention(namespace, sources, False, *SOURCES)
+    _print_task_definitions(namespace, revisions, dry_run=False)
+    failures = ["%s %s (%s)" % ((what,) + failed) for what, result in zip(
+        ("final snapshot", "source snapshot", "task definition"), results) for failed in result["failed"]]
+    if failures:
+        raise errors.DeployFailed("reap could not clean up %s: %s; run reap --apply again"
+                                  % (namespace, "; ".join(failures)))
     return 0
 
 
@@ -91,19 +109,46 @@ def _prune(clients, values, apply):
                            values["keep_final_snapshot_days"], apply=apply)
 
 
-def _print_retention(namespace, pruned, dry_run):
-    """The final snapshots and what retention does with each (the dry run), or what it deleted."""
+def _deregister(clients, values, apply):
+    result = task_definitions.deregister_replaced(clients.ecs, values["namespace"], values["shared_namespace"],
+                                                  values["keep_task_definitions"], apply=apply)
+    return dict(result, deleted=result["deregistered"])
+
+
+def _print_task_definitions(namespace, revisions, dry_run):
+    """The ACTIVE task definition revisions and their verdicts (the dry run), or what was deregistered."""
+    if dry_run:
+        doomed = [arn for arn, action, _ in revisions["verdicts"] if action == retention.DELETE]
+        if doomed:
+            print("%s: task definitions: %d active, reap would deregister %d"
+                  % (namespace, len(revisions["verdicts"]), len(doomed)))
+            rows = [(arn.rsplit("/", 1)[-1], action, reason) for arn, action, reason in revisions["verdicts"]]
+            print("\n".join("  " + line for line in output.table(TASK_DEFINITION_HEADERS, rows)))
+        return
+    if revisions["deregistered"]:
+        print("%s: deregistered %d replaced task definition(s)" % (namespace, len(revisions["deregistered"])))
+        for arn in revisions["deregistered"]:
+            print("  %s: deregistered" % arn.rsplit("/", 1)[-1])
+
+
+def _prune_sources(clients, values, path, apply):
+    return source_retention.prune(clients.rds, clients.tagging, clients.ssm, values["namespace"],
+                                  values["keep_source_snapshots"], values["keep_source_snapshot_days"],
+                                  Path(path).parent, apply=apply)
+
+
+def _print_retention(namespace, pruned, dry_run, what="final snapshot", headers=RETENTION_HEADERS):
+    """The snapshots and what retention does with each (the dry run), or what it deleted and kept."""
     if dry_run:
         if not pruned["verdicts"]:
             return
         doomed = [v for v in pruned["verdicts"] if v.action == retention.DELETE]
-        print("%s: final snapshots: %d, retention would delete %d" % (namespace, len(pruned["verdicts"]), len(doomed)))
+        print("%s: %ss: %d, retention would delete %d" % (namespace, what, len(pruned["verdicts"]), len(doomed)))
         rows = [(v.snapshot.snapshot_id, v.action, v.reason) for v in pruned["verdicts"]]
-        if rows:
-            print("\n".join("  " + line for line in output.table(RETENTION_HEADERS, rows)))
+        print("\n".join("  " + line for line in output.table(headers, rows)))
         return
     if pruned["deleted"]:
-        print("%s: deleted %d final snapshot(s) by retention" % (namespace, len(pruned["deleted"])))
+        print("%s: deleted %d %s(s) by retention" % (namespace, len(pruned["deleted"]), what))
         for snapshot_id in pruned["deleted"]:
             print("  %s: deleted" % snapshot_id)
         for verdict in pruned["kept"]:

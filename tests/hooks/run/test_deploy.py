@@ -65,9 +65,10 @@ def write(directory, name, text):
             "invalid environment in {path}: - env key colour is not known for tenant namespaces (known keys: "
             "alarm_5xx_percent, alarm_db_connections, alarm_db_cpu_percent, alarm_db_free_storage_mib, "
             "alarm_unhealthy_hosts, bake_seconds, db_backup_retention, db_instance_class, db_multi_az, db_timestamp, "
-            "desired_count, hostname, keep_final_snapshot_days, keep_final_snapshots, listener_priority, "
+            "desired_count, hostname, keep_final_snapshot_days, keep_final_snapshots, keep_source_snapshot_days, "
+            "keep_source_snapshots, keep_task_definitions, listener_priority, "
             "log_retention, namespace, nginx_image, php_image, "
-            "retain_previous, shared_namespace, source_namespace, stable_timeout, task_cpu, task_memory) "
+            "retain_previous, shared_namespace, snapshot_copy, source_namespace, stable_timeout, task_cpu, task_memory) "
             "Fix the env file (or the -e override), "
             "then deploy again.",
             id="unknown-override-key",

@@ -15,6 +15,8 @@ from tests.fake_clock import Clock
 from tests.hooks.tenant.test_inventory import Clients, aws_tags, create_database
 
 NS, SOURCE, TS = "xy-0146-qa", "xy-0146-dev", "20261101t090000z"
+PROD = "xy-0146-prod"
+ACROSS_TIERS = naming.COPY_ACROSS_TIERS
 TIER_KEY = "arn:aws:kms:eu-west-1:123456789012:key/tier"
 DEV_KEY = "arn:aws:kms:eu-west-1:123456789012:key/dev"
 SOURCE_ID, COPY_ID = "xy-0146-dev-20261101t090000z", "xy-0146-qa-20261101t090000z"
@@ -25,8 +27,11 @@ def snapshot(snapshot_id, key, status="available", copied_from=None):
     return {"DBSnapshotIdentifier": snapshot_id, "KmsKeyId": key, "Status": status, "TagList": tags}
 
 
-def plan(namespace=NS, source_namespace=SOURCE, exists=False, source=None, copy=None):
-    decided = tier_copy.plan_copy(namespace, source_namespace, TS, TIER_KEY, exists, source, copy)
+def plan(namespace=NS, source_namespace=SOURCE, exists=False, source=None, copy=None,
+         snapshot_copy=naming.COPY_ALWAYS, registered=None):
+    """The copy path by default (snapshot_copy always); ACROSS_TIERS cases say so."""
+    decided = tier_copy.plan_copy(namespace, source_namespace, TS, TIER_KEY, exists, source, copy, snapshot_copy,
+                                  registered)
     return decided.action, decided.snapshot, decided.reason
 
 
@@ -63,6 +68,22 @@ PLAN_CASES = [
         id="database-exists",
     ),
     pytest.param(
+        dict(source=snapshot(SOURCE_ID, TIER_KEY), snapshot_copy=ACROSS_TIERS),
+        (USE_SOURCE, SOURCE_ID, "%s is in the same tier and already under the tier key: no copy" % SOURCE_ID),
+        id="across-tiers-same-tier-restores-the-source-as-it-is",
+    ),
+    pytest.param(
+        dict(namespace=PROD, source=snapshot(SOURCE_ID, TIER_KEY), snapshot_copy=ACROSS_TIERS),
+        (COPY, "xy-0146-prod-20261101t090000z", "copying %s to xy-0146-prod-20261101t090000z under the tier key %s"
+         % (SOURCE_ID, TIER_KEY)),
+        id="across-tiers-other-tier-is-copied",
+    ),
+    pytest.param(
+        dict(exists=True, snapshot_copy=ACROSS_TIERS, registered=SOURCE_ID),
+        (SKIP, SOURCE_ID, "database xy-0146-qa-db-20261101t090000z exists: nothing is restored"),
+        id="across-tiers-database-exists-restored-from-the-source",
+    ),
+    pytest.param(
         dict(namespace=SOURCE, exists=True),
         (SKIP, SOURCE_ID, "database xy-0146-dev-db-20261101t090000z exists: nothing is restored"),
         id="database-exists-source-is-self",
@@ -85,6 +106,22 @@ REFUSALS = [
         "xy-0146-dev-<new timestamp> --kms-key-id %s --copy-tags, then -e db_timestamp=<new timestamp>"
         % (SOURCE_ID, DEV_KEY, TIER_KEY, SOURCE_ID, TIER_KEY),
         id="source-is-self-under-another-key",
+    ),
+    pytest.param(
+        dict(source=SOURCE_UNDER_DEV_KEY, snapshot_copy=ACROSS_TIERS), BadInput,
+        "source snapshot %s is in xy-0146-qa's tier and is encrypted with %s, not the tier key %s, so xy-0146-qa "
+        "cannot restore from it as it is (a database keeps its snapshot's key). Set snapshot_copy: always in "
+        "xy-0146-qa's env file to copy it under the tier key first, or snapshot xy-0146-dev again from a database "
+        "under the tier key; nothing was changed" % (SOURCE_ID, DEV_KEY, TIER_KEY),
+        id="across-tiers-same-tier-source-under-another-key",
+    ),
+    pytest.param(
+        dict(exists=True, snapshot_copy=ACROSS_TIERS, registered=COPY_ID), BadInput,
+        "database xy-0146-qa-db-20261101t090000z was restored from %s, but this deploy's template restores it from "
+        "%s (env key snapshot_copy is across-tiers): CloudFormation would try to replace the database (and fail on "
+        "its fixed identifier). Set snapshot_copy: always in the env file while this database is active, or "
+        "promote to a new db_timestamp; nothing was changed" % (COPY_ID, SOURCE_ID),
+        id="a-live-database-restored-from-another-snapshot-is-never-replaced",
     ),
     pytest.param(
         dict(source=SOURCE_UNDER_DEV_KEY, copy=snapshot(COPY_ID, TIER_KEY, "failed", SOURCE_ID)), CopyFailed,
@@ -144,10 +181,10 @@ def dev_snapshot(aws, kms_key_id=None):
     return snapshot_database(rds, instance, SOURCE, TS)
 
 
-def ensure(aws, namespace=NS, **timing):
+def ensure(aws, namespace=NS, snapshot_copy=naming.COPY_ALWAYS, **timing):
     return tier_copy.ensure_restore_snapshot(
-        aws.client("rds"), aws.client("cloudformation"), namespace, SOURCE, "common-nonprod", TS,
-        Wait(0, 0), **timing
+        aws.client("rds"), aws.client("cloudformation"), aws.client("ssm"), namespace, SOURCE, "common-nonprod", TS,
+        Wait(0, 0), snapshot_copy, **timing
     )
 
 
@@ -175,11 +212,29 @@ def test_a_namespace_that_is_its_own_source_restores_its_snapshot_under_the_tier
         tier_copy.wait_for_snapshot(aws.client("rds"), "xy-0146-dev-20261101t090001z", Wait(0, 0))
 
 
+def test_within_a_tier_the_source_under_the_tier_key_is_restored_as_it_is_and_nothing_is_copied(aws):
+    key = tier(aws)
+    dev_snapshot(aws, kms_key_id=key)
+    assert ensure(aws, snapshot_copy=ACROSS_TIERS) == {"status": USE_SOURCE, "snapshot": SOURCE_ID,
+                                                       "source": SOURCE_ID, "key": key}
+    assert described(aws, COPY_ID) is None
+
+
+def test_within_a_tier_a_source_under_another_key_is_refused_and_nothing_is_copied(aws):
+    tier(aws)
+    dev_snapshot(aws)
+    with pytest.raises(BadInput, match="Set snapshot_copy: always"):
+        ensure(aws, snapshot_copy=ACROSS_TIERS)
+    assert described(aws, COPY_ID) is None
+
+
 def test_nothing_is_copied_when_the_database_exists(aws):
     tier(aws)
-    create_database(aws, NS, TS)
-    assert ensure(aws)["status"] == SKIP
+    create_database(aws, NS, TS)  # registered as restored from the source, as within a tier
+    assert ensure(aws, snapshot_copy=ACROSS_TIERS)["status"] == SKIP
     assert described(aws, COPY_ID) is None
+    with pytest.raises(BadInput, match="was restored from xy-0146-dev-20261101t090000z, but"):
+        ensure(aws)  # snapshot_copy always would name the copy: CloudFormation would replace the database
 
 
 def test_a_missing_tier_stack_is_bad_input_naming_the_fix(aws):

@@ -21,7 +21,7 @@ def envs(tmp_path):
 @pytest.fixture
 def qa_on_ts2(cli_aws):
     """xy-0146-qa serves TS2, restored from the dev snapshot xy-0146-dev-TS2."""
-    seed_dev_snapshot(cli_aws.client("rds"), "xy-0146-dev", TS2)
+    seed_dev_snapshot(cli_aws.client("rds"), "xy-0146-dev", TS2, kms=cli_aws.client("kms"))
     flip(cli_aws.client("ssm"), QA, TS1, TS2)
     return cli_aws
 
@@ -61,7 +61,7 @@ def test_promote_writes_one_line_and_shows_the_diff(qa_on_ts2, envs, capsys):
 
 
 def test_promote_of_a_snapshot_the_dev_team_took(cli_aws, envs, capsys):
-    seed_dev_snapshot(cli_aws.client("rds"), "xy-0146-dev", TS2)
+    seed_dev_snapshot(cli_aws.client("rds"), "xy-0146-dev", TS2, kms=cli_aws.client("kms"))
     code, out, err = promote(capsys, envs, "xy-0146-dev", QA, "--timestamp", TS2)
     assert (code, err) == (0, "")
     assert "-db_timestamp: 20261101t090000z\n+db_timestamp: 20261115t120000z\n" in out

@@ -171,7 +171,7 @@ def test_a_final_snapshot_retention_cannot_delete_fails_reap_with_exit_4_and_the
     monkeypatch.setenv(drills.FAULTS_VARIABLE, "rds.DeleteDBSnapshot@%s" % stuck)
     code, out, err = reap(capsys, envs, "--apply")
     assert code == 4
-    assert "retention could not prune the final snapshots of xy-0146-qa: %s (" % stuck in err
+    assert "reap could not clean up xy-0146-qa: final snapshot %s (" % stuck in err
     assert "run reap --apply again" in err
     remaining = {s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]}
     assert remaining == {newest, stuck}

@@ -141,7 +141,7 @@ def restored_as_aws_does(rds, namespace, timestamp):
     rds.delete_db_instance(DBInstanceIdentifier=instance_id, SkipFinalSnapshot=True)  # created a moment ago: no data
     rds.restore_db_instance_from_db_snapshot(
         DBInstanceIdentifier=instance_id,
-        DBSnapshotIdentifier=naming.restore_snapshot_id(namespace, timestamp),  # its copy under the tier key
+        DBSnapshotIdentifier=naming.restores_from(namespace, "xy-0146-dev", timestamp),  # what its stack names
         DeletionProtection=True,
         CopyTagsToSnapshot=True,
         Tags=[{"Key": key, "Value": value} for key, value in naming.tags(namespace).items()],
