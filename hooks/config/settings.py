@@ -180,6 +180,9 @@ PIPELINE_SETTINGS = (
     Setting("build_timeout", integer(5, 480), "minutes a build may run", default=120),
     Setting("build_log_retention", log_retention, "days build logs are kept", default=90),
     Setting("artifact_retention_days", integer(1, 3650), "days pipeline artifacts are kept", default=30),
+    Setting("data_source", choice(*naming.DATA_SOURCES), "env-file: qa and prod deploy their env files' "
+            "db_timestamp; snapshot: the pipeline snapshots dev after its deploy and qa and prod deploy that "
+            "snapshot's timestamp", default="env-file"),
     Setting("images", choice(*IMAGE_SOURCES), "build: the Images stage builds the images every deploy runs; "
             "env-files: the tenant env files pin them", default="build"),
     Setting(
