@@ -34,7 +34,7 @@ from hooks.config.rules import (  # noqa: F401  (the patterns are re-exported fo
     log_retention,
     namespace_of_kind,
     pattern,
-    timestamp,
+    timestamp_or_latest,
 )
 from hooks.errors import SettingsError
 
@@ -56,7 +56,8 @@ class Setting:
 
 TENANT_SETTINGS = (
     Setting("namespace", namespace_of_kind(naming.parse_namespace), "the tenant namespace, e.g. xy-0146-qa"),
-    Setting("db_timestamp", timestamp, "timestamp of the source snapshot whose data this environment runs"),
+    Setting("db_timestamp", timestamp_or_latest, "timestamp of the source snapshot whose data this environment runs; "
+            "latest: the newest available one, resolved by tenantstack deploy (not for prod)"),
     Setting(
         "source_namespace",
         namespace_of_kind(naming.parse_namespace),
@@ -296,6 +297,12 @@ def _cross_key_problems(settings, given=()):
                 naming.PROD_TIER,
                 naming.NONPROD_TIER,
             )
+        )
+    if settings["db_timestamp"] == naming.LATEST_TIMESTAMP and namespace.is_prod:
+        problems.append(
+            "env key db_timestamp %r is invalid for %s: a prod namespace names its timestamp, the data qa tested "
+            "(e.g. `tenantstack promote %s-qa %s` writes it)" % (
+                naming.LATEST_TIMESTAMP, namespace.name, namespace.project_key, namespace.name)
         )
     source = naming.parse_namespace(settings["source_namespace"])
     if source.project_key != namespace.project_key:
