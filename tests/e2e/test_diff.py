@@ -142,13 +142,6 @@ def test_a_tenant_with_nothing_live_is_new_and_no_change_set_is_made(tenants):
     assert [(step["step"], step["changes"]) for step in document["steps"]] == [("restore", True), ("flip", True)]
 
 
-def test_latest_previews_the_newest_available_snapshot_as_a_deploy_would(tenants):
-    tenants.snapshot("xy-0146-dev", TS2)
-    document = diff(tenants, QA_ENV, "-e", "db_timestamp=latest")
-    assert document["db_timestamp"] == TS2
-    assert stacks_of(document)["db"]["stack_name"] == naming.db_stack_name(QA, TS2)
-
-
 def test_a_fleet_diff_prints_a_line_per_tenant_and_the_counts(live):
     before = account_state(live.aws)
     result = subprocess.run([TENANTSTACK, "diff", "--fleet", QA_ENV, "environments/xy-0146-dev.env",

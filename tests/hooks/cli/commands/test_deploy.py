@@ -123,8 +123,13 @@ def test_a_deploy_throttled_by_aws_retries_and_succeeds(tenants):
 
 
 @pytest.mark.e2e
-def test_latest_deploys_the_newest_available_snapshot_and_the_history_records_it(tenants):
+def test_latest_is_previewed_and_deployed_as_the_newest_available_snapshot_and_the_history_records_it(tenants):
     tenants.snapshot("xy-0146-dev", TS2)  # newer than the env file's TS1
+    preview = tenantstack(tenants.env, "deploy", "--dry-run", QA_ENV, "-e", "db_timestamp=latest", "--json")
+    assert preview.returncode == 0, preview.stderr[-4000:]
+    document = json.loads(preview.stdout)
+    assert document["db_timestamp"] == TS2
+    assert naming.db_stack_name(QA, TS2) in [stack["stack_name"] for stack in document["stacks"]]
     run = tenantstack(tenants.env, "deploy", QA_ENV, "-e", "db_timestamp=latest")
     assert run.returncode == 0, run.stderr[-4000:]
     assert re.fullmatch(r"xy-0146-qa: ok \(deployed xy-0146-qa with db_timestamp %s \(latest\), \d+\.\d s\)\n" % TS2,
