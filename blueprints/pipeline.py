@@ -6,8 +6,11 @@
             repositories tagged by it; their digests become the action's variables
             #{Images.NGINX_IMAGE} and #{Images.PHP_IMAGE}
     Dev     <project>-dev-deploy: buildspecs/deploy.yml for environments/<project>-dev.env,
-            with NGINX_IMAGE and PHP_IMAGE set from those variables
-    Qa      <project>-qa-deploy (the same images)
+            with NGINX_IMAGE and PHP_IMAGE set from those variables; with `DataSource:
+            snapshot`, then the Snapshot action (<project>-dev-snapshot, buildspecs/snapshot.yml):
+            a snapshot of dev's active database, its timestamp exported as #{Snapshot.DB_TIMESTAMP}
+    Qa      <project>-qa-deploy (the same images; with DataSource snapshot, DB_TIMESTAMP set
+            from that variable: qa and prod deploy exactly what was captured)
     Prod    a manual approval (notified through the project's topic), then <project>-prod-deploy
 
 Each deploy stage runs its tenant's own CodeBuild project (stack <namespace>-deploy,
@@ -43,7 +46,7 @@ REGISTRY = naming.ecr_registry("${AWS::AccountId}", "${AWS::Region}", "${AWS::UR
 SETTING_VARIABLES = (  # env-file key: blueprint variable (the pipeline env file's rules apply)
     ("source", "Source"), ("repository", "Repository"), ("branch", "Branch"), ("connection_arn", "ConnectionArn"),
     ("build_image", "BuildImage"), ("images", "Images"), ("image_context", "ImageContext"),
-    ("rds_ca_bundle_sha256", "RdsCaBundleSha256"),
+    ("rds_ca_bundle_sha256", "RdsCaBundleSha256"), ("data_source", "DataSource"),
 )
 
 
@@ -60,13 +63,14 @@ def action(name, category, provider, configuration, inputs=(), outputs=(), run_o
     )
 
 
-def image_variables():
-    """A deploy action's EnvironmentVariables: each container's image from the Images action's variables."""
-    return json.dumps([
-        {"name": naming.image_variable(container), "type": "PLAINTEXT",
-         "value": "#{%s.%s}" % (naming.IMAGES_VARIABLE_NAMESPACE, naming.image_variable(container))}
-        for container in naming.IMAGE_CONTAINERS
-    ], separators=(",", ":"))
+def deploy_variables(images, timestamp):
+    """A deploy action's EnvironmentVariables: each container's image from the Images action's variables
+    (`images`), the snapshot's timestamp from the Snapshot action's (`timestamp`); None when neither."""
+    pairs = [(naming.IMAGES_VARIABLE_NAMESPACE, naming.image_variable(c)) for c in naming.IMAGE_CONTAINERS if images]
+    if timestamp:
+        pairs.append((naming.SNAPSHOT_VARIABLE_NAMESPACE, naming.DB_TIMESTAMP_VARIABLE))
+    return json.dumps([{"name": name, "type": "PLAINTEXT", "value": "#{%s.%s}" % (namespace, name)}
+                       for namespace, name in pairs], separators=(",", ":")) if pairs else None
 
 
 class DeliveryPipeline(ProjectBlueprint):
@@ -85,6 +89,9 @@ class DeliveryPipeline(ProjectBlueprint):
                          "description": "The images' build context (holds nginx/Dockerfile and php/Dockerfile)"},
         "RdsCaBundleSha256": {"type": str, "default": "",
                               "description": "SHA-256 of the RDS CA bundle the php image trusts (build arg)"},
+        "DataSource": {"type": str, "default": "env-file",
+                       "description": "env-file: qa and prod deploy their env files' db_timestamp; snapshot: the "
+                                      "snapshot of dev the Dev stage takes after its deploy"},
         **codebuild.ARTIFACT_VARIABLES,
         TOPIC_PARAMETER: {"type": CFNString, "description": "ARN of the project's notification topic"},
     }
@@ -100,6 +107,7 @@ class DeliveryPipeline(ProjectBlueprint):
     def build(self, variables):
         self.source = variables["Source"]
         self.builds_images = variables["Images"] == "build"
+        self.snapshots_dev = variables["DataSource"] == "snapshot"
         self.check_build(variables)
         if self.builds_images:
             self.images_build(variables)
@@ -168,7 +176,7 @@ class DeliveryPipeline(ProjectBlueprint):
                 AssumeRolePolicyDocument=trust_policy(CODEPIPELINE_PRINCIPAL),
                 Policies=[iam.Policy(PolicyName="pipeline", PolicyDocument=pipeline_policy(
                     self.namespace, self.source, BUCKET_PARAMETER, KEY_PARAMETER,
-                    variables["ConnectionArn"] or variables["Repository"], self.builds_images,
+                    variables["ConnectionArn"] or variables["Repository"], self.builds_images, self.snapshots_dev,
                 ))],
             )
         )
@@ -214,13 +222,21 @@ class DeliveryPipeline(ProjectBlueprint):
                               % (namespace, self.namespace.namespace(naming.PIPELINE_ENVIRONMENTS[-2])),
             }))
         configuration = {"ProjectName": naming.deploy_project_name(namespace)}
-        if self.builds_images:
-            configuration["EnvironmentVariables"] = image_variables()
+        captured = self.snapshots_dev and environment != naming.PIPELINE_ENVIRONMENTS[0]
+        variables = deploy_variables(self.builds_images, captured)
+        if variables:
+            configuration["EnvironmentVariables"] = variables
         actions.append(action(
             "Deploy", "Build", "CodeBuild", configuration,
             inputs=[naming.SOURCE_ARTIFACT], outputs=[naming.status_artifact_name(namespace)],
             run_order=len(actions) + 1,
         ))
+        if self.snapshots_dev and environment == naming.PIPELINE_ENVIRONMENTS[0]:
+            actions.append(action(  # after dev's deploy: what dev serves now is what qa and prod get
+                "Snapshot", "Build", "CodeBuild", {"ProjectName": naming.snapshot_project_name(namespace)},
+                inputs=[naming.SOURCE_ARTIFACT], run_order=len(actions) + 1,
+                namespace=naming.SNAPSHOT_VARIABLE_NAMESPACE,
+            ))
         return actions
 
     def source_action(self, variables):

@@ -12,12 +12,16 @@ It also holds the namespace's permissions boundary `<namespace>-boundary`
 stack carries and the deploy role may neither change nor do without. It lives here
 because an administrator builds this stack; the deploy role builds the tenant stacks. So
 this stack must exist before the namespace's first deploy (docs/delivery.md).
+
+With the pipeline's `data_source: snapshot` (variable DataSource), the dev namespace's stack
+also holds the build that snapshots dev for qa and prod (blueprints/pipeline_snapshot.py);
+with `env-file` (the default) and for every other namespace, the template is unchanged.
 """
 import re
 
 from troposphere import GetAtt, Ref, iam
 
-from blueprints import codebuild, service_iam
+from blueprints import codebuild, pipeline_snapshot, service_iam
 from blueprints.base import TenantstackBlueprint
 from blueprints.deploy_iam import deploy_policies
 from blueprints.iam import CODEBUILD_PRINCIPAL, trust_policy
@@ -46,6 +50,11 @@ class TenantDeployProject(TenantstackBlueprint):
         "BuildImage": {"type": str, "description": "CodeBuild image (curated, with Python 3.9)"},
         "TimeoutMinutes": {"type": int, "default": 120, "description": "Minutes a deploy build may run"},
         "LogRetentionDays": {"type": int, "default": 90, "description": "Days the build logs are kept"},
+        "DataSource": {
+            "type": str,
+            "default": "env-file",
+            "description": "The pipeline's data_source: snapshot adds the dev namespace's snapshot build",
+        },
         **codebuild.ARTIFACT_VARIABLES,
         DATABASE_KEY_PARAMETER: {"type": CFNString, "description": "ARN of the tenant's tier database key"},
         SOURCE_DATABASE_KEY_PARAMETER: {
@@ -66,6 +75,8 @@ class TenantDeployProject(TenantstackBlueprint):
                       "aws/codebuild/amazonlinux-x86_64-standard:5.0")
         if variables["LogRetentionDays"] not in settings.LOG_RETENTION_DAYS:
             self.fail("LogRetentionDays", variables["LogRetentionDays"], "expected a CloudWatch Logs retention")
+        if variables["DataSource"] not in naming.DATA_SOURCES:
+            self.fail("DataSource", variables["DataSource"], "expected one of %s" % ", ".join(naming.DATA_SOURCES))
 
     def build(self, variables):
         name = naming.deploy_project_name(self.namespace)
@@ -91,6 +102,8 @@ class TenantDeployProject(TenantstackBlueprint):
         )
         self.output(PROJECT, "Name", Ref(PROJECT), "The CodeBuild project the pipeline runs for this stage")
         self.output(ROLE, "Arn", GetAtt(ROLE, "Arn"))
+        if pipeline_snapshot.takes_snapshots(self.namespace, variables["DataSource"]):
+            pipeline_snapshot.add_snapshot_build(self, self.namespace, variables, BUCKET_PARAMETER, KEY_PARAMETER)
 
     def service_boundary(self):
         self.add_resource(

@@ -65,14 +65,18 @@ def images_policy(project, bucket_parameter, key_parameter):
     )
 
 
-def pipeline_policy(project, source, bucket_parameter, key_parameter, source_resource, builds_images=True):
+def pipeline_policy(project, source, bucket_parameter, key_parameter, source_resource, builds_images=True,
+                    snapshots_dev=False):
     """The pipeline: its artifacts, its builds, its source, its approval notifications.
 
     source: "codestar-connection" (source_resource: the connection ARN) or "codecommit"
-    (source_resource: the repository name); builds_images: the pipeline runs the images build.
+    (source_resource: the repository name); builds_images: the pipeline runs the images build;
+    snapshots_dev: it runs the dev namespace's snapshot build (data_source snapshot).
     """
-    images = [naming.images_project_name(project)] if builds_images else []
-    builds = [naming.check_project_name(project)] + images + [
+    dev = naming.parse_project(str(project)).namespace(naming.PIPELINE_ENVIRONMENTS[0])
+    optional = [naming.images_project_name(project)] if builds_images else []
+    optional += [naming.snapshot_project_name(dev)] if snapshots_dev else []
+    builds = [naming.check_project_name(project)] + optional + [
         naming.deploy_project_name(naming.parse_project(str(project)).namespace(environment))
         for environment in naming.PIPELINE_ENVIRONMENTS
     ]

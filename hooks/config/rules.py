@@ -103,6 +103,11 @@ def timestamp(value, key):
     return naming.parse_timestamp(value, "env key %s" % key)
 
 
+def timestamp_or_latest(value, key):
+    """A timestamp, or `latest` (resolved before the engine starts: hooks/run/latest.py)."""
+    return value if value == naming.LATEST_TIMESTAMP else timestamp(value, key)
+
+
 def certificate_arn(value, key):
     return pattern(
         CERTIFICATE_ARN_PATTERN,

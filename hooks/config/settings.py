@@ -34,7 +34,7 @@ from hooks.config.rules import (  # noqa: F401  (the patterns are re-exported fo
     log_retention,
     namespace_of_kind,
     pattern,
-    timestamp,
+    timestamp_or_latest,
 )
 from hooks.errors import SettingsError
 
@@ -56,7 +56,8 @@ class Setting:
 
 TENANT_SETTINGS = (
     Setting("namespace", namespace_of_kind(naming.parse_namespace), "the tenant namespace, e.g. xy-0146-qa"),
-    Setting("db_timestamp", timestamp, "timestamp of the source snapshot whose data this environment runs"),
+    Setting("db_timestamp", timestamp_or_latest, "timestamp of the source snapshot whose data this environment runs; "
+            "latest: the newest available one, resolved by tenantstack deploy (not for prod)"),
     Setting(
         "source_namespace",
         namespace_of_kind(naming.parse_namespace),
@@ -193,6 +194,9 @@ PIPELINE_SETTINGS = (
     Setting("build_timeout", integer(5, 480), "minutes a build may run", default=120),
     Setting("build_log_retention", log_retention, "days build logs are kept", default=90),
     Setting("artifact_retention_days", integer(1, 3650), "days pipeline artifacts are kept", default=30),
+    Setting("data_source", choice(*naming.DATA_SOURCES), "env-file: qa and prod deploy their env files' "
+            "db_timestamp; snapshot: the pipeline snapshots dev after its deploy and qa and prod deploy that "
+            "snapshot's timestamp", default="env-file"),
     Setting("images", choice(*IMAGE_SOURCES), "build: the Images stage builds the images every deploy runs; "
             "env-files: the tenant env files pin them", default="build"),
     Setting(
@@ -306,6 +310,12 @@ def _cross_key_problems(settings, given=()):
                 naming.PROD_TIER,
                 naming.NONPROD_TIER,
             )
+        )
+    if settings["db_timestamp"] == naming.LATEST_TIMESTAMP and namespace.is_prod:
+        problems.append(
+            "env key db_timestamp %r is invalid for %s: a prod namespace names its timestamp, the data qa tested "
+            "(e.g. `tenantstack promote %s-qa %s` writes it)" % (
+                naming.LATEST_TIMESTAMP, namespace.name, namespace.project_key, namespace.name)
         )
     source = naming.parse_namespace(settings["source_namespace"])
     if source.project_key != namespace.project_key:

@@ -12,7 +12,8 @@ another stack's outputs: the renderer gives those variables a placeholder and ne
 no AWS access. A variable that is not a CloudFormation parameter must not use a
 lookup that needs AWS; the renderer refuses such a config with a message naming it.
 Output is canonical (sorted keys, two-space indent, trailing newline): two runs are
-byte-identical.
+byte-identical. A tenant env file that says `db_timestamp: latest` is refused: the timestamp,
+which the database and service templates carry, is known only when a deploy starts.
 """
 import json
 import os
@@ -85,7 +86,14 @@ def render_env_file(env_path, root):
     """Render every stack the env file deploys: {config stack name: template dict}."""
     env_path = Path(env_path)
     environment = envfile.read(env_path)
-    settings.load_settings(environment, str(env_path))
+    values = settings.load_settings(environment, str(env_path))
+    if values.get("db_timestamp") == naming.LATEST_TIMESTAMP:
+        raise RenderError(
+            "%s says db_timestamp %s, which names a snapshot only when a deploy starts (tenantstack deploy "
+            "resolves it), so its database and service templates cannot be rendered for review; where templates "
+            "are reviewed, keep a timestamp in the file and give `-e db_timestamp=%s` to the deploy"
+            % (env_path, naming.LATEST_TIMESTAMP, naming.LATEST_TIMESTAMP)
+        )
     config = load_config(config_for(env_path, root).read_text(), environment)
     context = make_context(config, environment)
     rendered = {}

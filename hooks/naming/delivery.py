@@ -21,6 +21,12 @@ ARTIFACTS_STACK, PIPELINE_STACK, DEPLOY_STACK = "artifacts", "pipeline", "deploy
 PIPELINE_ENVIRONMENT_TAG = "delivery"
 SOURCE_ARTIFACT = "Source"
 PULL_REQUEST_BUILDSPEC, DEPLOY_BUILDSPEC = "buildspecs/pull-request.yml", "buildspecs/deploy.yml"
+# Where qa's and prod's data comes from (pipeline env key data_source): the tenant env files'
+# db_timestamp (env-file), or a snapshot of dev the pipeline takes after the dev deploy (snapshot),
+# whose timestamp its Snapshot action exports as #{Snapshot.DB_TIMESTAMP} to the later deploys.
+DATA_SOURCES = ("env-file", "snapshot")
+SNAPSHOT_BUILDSPEC = "buildspecs/snapshot.yml"
+SNAPSHOT_VARIABLE_NAMESPACE, DB_TIMESTAMP_VARIABLE = "Snapshot", "DB_TIMESTAMP"
 # CodePipeline stores an artifact under <bucket>/<pipeline name[:20]>/<artifact name[:10]>/.
 PIPELINE_FOLDER_CHARS, ARTIFACT_FOLDER_CHARS = 20, 10
 
@@ -103,6 +109,11 @@ def deploy_stack_name(namespace):
 def deploy_project_name(namespace):
     """The CodeBuild project (and its service role) that deploys one tenant namespace."""
     return "%s-%s" % (_namespace_name(namespace), DEPLOY_STACK)
+
+
+def snapshot_project_name(namespace):
+    """The CodeBuild project (and its service role) that snapshots the pipeline's dev namespace."""
+    return "%s-snapshot" % _namespace_name(namespace)
 
 
 def check_project_name(project):

@@ -104,6 +104,11 @@ def parse_any_namespace(value, field="namespace"):
     return parse_namespace(value, field)
 
 
+# db_timestamp's one word: the newest available snapshot of the source namespace, resolved by
+# `tenantstack deploy` / `diff` before the engine starts (hooks/run/latest.py); never in a name.
+LATEST_TIMESTAMP = "latest"
+
+
 def parse_timestamp(value, field="db_timestamp"):
     """Validate a snapshot timestamp and return it unchanged."""
     if not isinstance(value, str) or not re.match(TIMESTAMP_PATTERN, value):

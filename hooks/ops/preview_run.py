@@ -16,6 +16,9 @@
 3. The promotion steps (hooks/ops/preview_steps.py): the deploy's read-only checks, the restore,
    the flip, the retirement.
 
+`db_timestamp: latest` is resolved first, by the deploy's own rule (hooks/run/latest.py): the
+preview shows the timestamp a deploy started now would deploy.
+
 Nothing else is written: no lock, no pointer, no snapshot, no stack. An error ends the
 tenant's preview (BadInput: exit 2, the deploy would refuse; anything else: exit 1), and
 every change set it made is deleted on the way out (also on Ctrl-C).
@@ -29,6 +32,7 @@ from hooks.aws import resources
 from hooks.engine.deployment import CAPABILITIES, Deployment
 from hooks.ops import change_sets, preview_steps, preview_values
 from hooks.ops.preview import RECREATED, StackPreview, TenantPreview, additions, resource_change
+from hooks.run import latest
 from hooks.run.deploy import one_line
 from hooks.run.stacker_child import qualified_name
 
@@ -88,6 +92,10 @@ def preview_tenant(prepared, clients, registry, now=None, wait=None, cancel=None
     now = now or datetime.datetime.now(datetime.timezone.utc)
     base = dict(namespace=prepared.namespace, env_file=prepared.env_file, db_timestamp=prepared.db_timestamp)
     try:
+        prepared = latest.resolve(prepared, lambda: clients("rds"))  # db_timestamp latest: as a deploy resolves it
+        base["db_timestamp"] = prepared.db_timestamp
+        if latest.note(prepared):
+            logger.info("%s", latest.note(prepared))
         deployment = Deployment(prepared.env_file, prepared.project_root, prepared.overrides)
         steps = preview_steps.plan_steps(clients, deployment.settings, now)
         cfn, stacks = clients("cloudformation"), []

@@ -42,12 +42,12 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from hooks import errors, naming
+from hooks import aws, errors, naming
 from hooks.aws import api_rate
 from hooks.config import envfile, project, settings
 from hooks.engine import stacker_compat
 from hooks.lock import rules as lock_rules
-from hooks.run import child_process, stacker_child
+from hooks.run import child_process, latest, stacker_child
 from hooks.run import recovery as deploy_recovery
 from hooks.run.child_process import Cancel
 
@@ -83,6 +83,8 @@ class Prepared:
     stacker_args: tuple
     project_root: str = "."  # the project (hooks.config.project): stacker runs there
     config: str = "stacker/tenant.yaml"  # the tenant config, absolute
+    source_namespace: Optional[str] = None  # whose snapshots it restores
+    requested_timestamp: Optional[str] = None  # "latest" once hooks/run/latest.py resolved it to db_timestamp
 
 
 @dataclasses.dataclass(frozen=True)
@@ -202,6 +204,7 @@ def prepare(env_file, overrides=None, stacker_args=(), project_root=None):
         stacker_args=check_stacker_args(stacker_args),
         project_root=str(root),
         config=str(config),
+        source_namespace=values["source_namespace"],
     )
 
 
@@ -277,11 +280,18 @@ def deploy(env_file, overrides=None, stacker_args=(), output=None, cancel=None, 
     except errors.BadInput as error:
         return DeployResult(prepared.env_file, prepared.namespace, BAD_INPUT, one_line(error),
                             time.monotonic() - started, error=stacker_child.qualified_name(type(error)))
+    try:  # db_timestamp latest: the stack names need the timestamp before the engine starts
+        prepared = latest.resolve(prepared, lambda: aws.client("rds"))
+    except errors.BadInput as error:
+        return DeployResult(prepared.env_file, prepared.namespace, BAD_INPUT, one_line(error),
+                            time.monotonic() - started, error=stacker_child.qualified_name(type(error)))
+    if latest.note(prepared):
+        print(latest.note(prepared), file=output, flush=True)
     workdir = tempfile.mkdtemp(prefix="tenantstack-deploy-")
     try:
         outcome_path = os.path.join(workdir, "outcome.json")
         env = child_environment(environ, max_api_rate, api_bucket)
-        env.update(traceback_environment(prepared.namespace, debug))
+        env.update(traceback_environment(prepared.namespace, debug), **latest.child_variables(prepared))
         command = child_command(prepared, outcome_path)
         returncode, pid, interrupted = child_process.run(command, env, output, cancel or Cancel(),
                                                          prepared.project_root)
@@ -292,7 +302,9 @@ def deploy(env_file, overrides=None, stacker_args=(), output=None, cancel=None, 
     stacker_exit = outcome["stacker_exit"] if outcome else returncode
     if code == OK:  # also when asked to stop: it finished first
         return DeployResult(prepared.env_file, prepared.namespace, OK,
-                            "deployed %s with db_timestamp %s" % (prepared.namespace, prepared.db_timestamp),
+                            "deployed %s with db_timestamp %s%s" % (prepared.namespace, prepared.db_timestamp, " (%s)"
+                                                                    % prepared.requested_timestamp
+                                                                    if prepared.requested_timestamp else ""),
                             time.monotonic() - started, prepared.db_timestamp, None, stacker_exit, interrupted)
     message = stacker_failure_message(outcome, returncode, engine)
     holder = lock_rules.current_holder(env, pid=pid)

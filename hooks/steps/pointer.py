@@ -10,6 +10,7 @@ and the stacker hooks `record_live` (pre_build) and `flip_pointer` (post_build).
 """
 import datetime
 import logging
+import os
 
 from botocore.exceptions import ClientError
 
@@ -22,16 +23,26 @@ from hooks.steps.wiring import stacker_hook
 from hooks.tenant import inventory
 
 logger = logging.getLogger(__name__)
+# Set by `tenantstack deploy` for its engine child when the run asked for db_timestamp `latest`
+# (hooks/run/latest.py): the flip records it, so the audit trail shows what `latest` stood for.
+REQUESTED_VARIABLE = "TENANTSTACK_REQUESTED_DB_TIMESTAMP"
 
 
-def flip_description(previous, new, holder, moment):
-    """The audit line stored with each version of the pointer."""
-    return "%s (was %s) set by %s at %s" % (
+def flip_description(previous, new, holder, moment, requested=None):
+    """The audit line stored with each version of the pointer (`requested`: `latest` when the deploy asked
+    for the newest snapshot and `new` is what it resolved to)."""
+    return "%s (was %s) set by %s at %s%s" % (
         new,
         previous or "nothing: first deploy",
         holder,
         moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "; requested %s" % requested if requested else "",
     )
+
+
+def requested_timestamp(environ=os.environ):
+    """`latest` when this run's db_timestamp was resolved from it (REQUESTED_VARIABLE), else None."""
+    return naming.LATEST_TIMESTAMP if environ.get(REQUESTED_VARIABLE) == naming.LATEST_TIMESTAMP else None
 
 
 def database_status(rds, namespace, timestamp):
@@ -40,7 +51,7 @@ def database_status(rds, namespace, timestamp):
     return instance["DBInstanceStatus"] if instance else None
 
 
-def flip(ssm, rds, namespace, timestamp, holder, now):
+def flip(ssm, rds, namespace, timestamp, holder, now, requested=None):
     """Point /<namespace>/db/active at `timestamp`; a no-op when it already does."""
     parameter = naming.ssm_active_parameter(namespace)
     previous = inventory.active_timestamp(ssm, namespace)
@@ -58,7 +69,7 @@ def flip(ssm, rds, namespace, timestamp, holder, now):
                 previous or "nothing",
             )
         )
-    description = flip_description(previous, timestamp, holder, now)
+    description = flip_description(previous, timestamp, holder, now, requested)
     tags = [{"Key": key, "Value": value} for key, value in naming.tags(namespace).items()]
     if previous is None and _created(ssm, parameter, timestamp, description, tags):
         return {"status": "flipped", "from": previous, "to": timestamp}
@@ -79,12 +90,12 @@ def _created(ssm, parameter, timestamp, description, tags):
     return True
 
 
-def flip_or_revert(ssm, rds, ecs, namespace, cluster, timestamp, holder, now):
+def flip_or_revert(ssm, rds, ecs, namespace, cluster, timestamp, holder, now, requested=None):
     """Flip the pointer (fenced by the lock); when that fails, point the service back at what
     it ran before the deploy and raise DeployFailed saying what the tenant is left with."""
     deploy_lock.ensure_held(ssm, namespace, holder)
     try:
-        return flip(ssm, rds, namespace, timestamp, holder, now)
+        return flip(ssm, rds, namespace, timestamp, holder, now, requested)
     except (ClientError, DeployFailed) as error:
         reverted = stable.revert_to_recorded(ssm, ecs, namespace, cluster)
         raise DeployFailed(
@@ -131,7 +142,7 @@ def flip_pointer(run):
     """post_build hook (after the stable gate): make the new database the active one."""
     result = flip_or_revert(
         run.client("ssm"), run.client("rds"), run.client("ecs"), run.namespace, run.cluster, run.timestamp,
-        run.holder, datetime.datetime.now(datetime.timezone.utc),
+        run.holder, datetime.datetime.now(datetime.timezone.utc), requested_timestamp(),
     )
     logger.info("%s: pointer %s: %s -> %s", run.namespace, result["status"], result["from"], result["to"])
     return result

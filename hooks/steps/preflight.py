@@ -12,9 +12,15 @@ namespace (`environments/<namespace>.env`, hooks.config.envfile.file_name_proble
 file is the one on stacker's command line (hooks.engine.stacker_compat.env_file_of); when
 that cannot be known (another engine, a hook called from Python), the rule is not checked
 here and a warning says so (`tenantstack deploy` checks it before stacker starts).
+
+And one the engine cannot do: `db_timestamp: latest` (hooks/steps/latest_snapshot.py) must be
+resolved before the engine starts, because the config names the database stack by it before
+any hook runs. `tenantstack deploy` and `diff` resolve it; a plain `stacker build` that still
+carries the word is refused here, before any AWS call (`unresolved_latest_problem`).
 """
 import logging
 
+from hooks import naming
 from hooks.config import envfile
 from hooks.engine import stacker_compat
 from hooks.errors import BadInput
@@ -23,9 +29,26 @@ from hooks.steps.wiring import stacker_hook
 logger = logging.getLogger(__name__)
 
 
+def unresolved_latest_problem(settings):
+    """Why a run whose db_timestamp is still `latest` cannot go on; None when it names a timestamp."""
+    if settings.get("db_timestamp") != naming.LATEST_TIMESTAMP:
+        return None
+    return (
+        "db_timestamp %s reached the engine unresolved: the engine names the database stack by db_timestamp before "
+        "any hook runs, so %s is resolved to the newest available snapshot of %s before the engine starts, by "
+        "`tenantstack deploy` (or `tenantstack diff`). Run `tenantstack deploy <env file>`, or name the timestamp "
+        "(-e db_timestamp=<timestamp>); nothing was changed"
+        % (naming.LATEST_TIMESTAMP, naming.LATEST_TIMESTAMP, settings.get("source_namespace"))
+    )
+
+
 @stacker_hook()
 def check_environment(run):
-    """Validate the whole environment; SettingsError lists every problem, BadInput a misnamed env file."""
+    """Validate the whole environment; SettingsError lists every problem, BadInput a misnamed env file
+    or a db_timestamp `latest` no one resolved."""
+    unresolved = unresolved_latest_problem(run.settings)
+    if unresolved:
+        raise BadInput(unresolved)
     env_file = stacker_compat.env_file_of(run.context)
     if env_file is None:
         logger.warning(

@@ -38,7 +38,7 @@ def snapshot_problems(snapshot, source_namespace):
             "it is not encrypted; copy it with a KMS key first (aws rds copy-db-snapshot "
             "--source-db-snapshot-identifier %s --target-db-snapshot-identifier <new> --kms-key-id <key>)" % name
         )
-    origin = _origin_namespaces(snapshot)
+    origin = origin_namespaces(snapshot)
     if not origin:
         problems.append(
             "nothing shows it belongs to %s: its DB instance %r does not follow <namespace>-db-<timestamp> and it "
@@ -49,7 +49,7 @@ def snapshot_problems(snapshot, source_namespace):
     return problems
 
 
-def _origin_namespaces(snapshot):
+def origin_namespaces(snapshot):
     """The namespaces the snapshot's own metadata names (instance id, Namespace tag)."""
     found = set()
     try:

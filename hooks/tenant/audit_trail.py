@@ -2,7 +2,8 @@
 
 SSM keeps every version of /<namespace>/db/active (inventory.pointer_history); the flip
 writes each version's description with hooks.steps.pointer.flip_description:
-`<new> (was <old>) set by <holder> at <time>`. This module reads it back. A version
+`<new> (was <old>) set by <holder> at <time>`, followed by `; requested latest` when the deploy
+asked for db_timestamp `latest` and <new> is what it resolved to. This module reads it back. A version
 written by other means (by hand) keeps its raw description and `by` falls back to the
 IAM identity SSM recorded.
 
@@ -14,7 +15,9 @@ from datetime import datetime
 from typing import Optional
 
 # The inverse of hooks.steps.pointer.flip_description (a test keeps the two in step).
-FLIP_DESCRIPTION = re.compile(r"^(?P<new>\S+) \(was (?P<old>.+)\) set by (?P<holder>.+) at (?P<at>\S+)$")
+FLIP_DESCRIPTION = re.compile(
+    r"^(?P<new>\S+) \(was (?P<old>.+)\) set by (?P<holder>.+) at (?P<at>[^\s;]+)(?:; requested (?P<requested>\S+))?$"
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,13 @@ class Flip:
     to_timestamp: str
     by: Optional[str]  # the deploy's lock holder (a CodeBuild build id, or user@host:pid)
     description: Optional[str]
+    requested: Optional[str] = None  # "latest": the deploy asked for the newest snapshot; to_timestamp is what it was
+
+
+def requested_of(description):
+    """What the deploy asked for when it was not the timestamp itself (`latest`), None otherwise."""
+    match = FLIP_DESCRIPTION.match(description or "")
+    return match.group("requested") if match else None
 
 
 def holder_of(description):
@@ -45,6 +55,7 @@ def flips(history):
                 to_timestamp=change.value,
                 by=holder_of(change.description) or change.user,
                 description=change.description,
+                requested=requested_of(change.description),
             )
         )
         previous = change.value

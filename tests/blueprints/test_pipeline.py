@@ -36,6 +36,9 @@ GOLDEN_CASES = {
     "pipeline-deploy-xy-0146-prod": (TenantDeployProject, {"Namespace": "xy-0146-prod", "BuildImage": IMAGE}),
     "pipeline-xy-0146-github": (DeliveryPipeline, GITHUB),
     "pipeline-xy-0146-codecommit": (DeliveryPipeline, CODECOMMIT),
+    "pipeline-xy-0146-snapshot": (DeliveryPipeline, dict(GITHUB, DataSource="snapshot")),
+    "pipeline-deploy-xy-0146-dev-snapshot": (TenantDeployProject, {"Namespace": "xy-0146-dev", "BuildImage": IMAGE,
+                                                                   "DataSource": "snapshot"}),
 }
 # IAM's own definitions (parliament's copy in the tools venv): which actions can be scoped.
 IAM_DEFINITION = sorted(glob.glob(str(REPO_ROOT / ".venv-cfngin/lib/python3*/site-packages/parliament/iam_definition.json")))
@@ -71,6 +74,8 @@ def test_golden(case_id):
         pytest.param(DeliveryPipeline, CODECOMMIT, naming.project_tags(PROJECT), id="pipeline-codecommit"),
         pytest.param(TenantDeployProject, {"Namespace": "xy-0146-prod", "BuildImage": IMAGE},
                      naming.tags("xy-0146-prod"), id="deploy-is-the-tenants"),
+        pytest.param(TenantDeployProject, {"Namespace": "xy-0146-dev", "BuildImage": IMAGE, "DataSource": "snapshot"},
+                     naming.tags("xy-0146-dev"), id="snapshot-build-is-the-dev-tenants"),
     ],
 )
 def test_every_resource_carries_its_namespace_tags(blueprint, variables, tags):
@@ -501,7 +506,9 @@ def test_variables_match_the_pipeline_config(blueprint):
 def test_the_deploy_projects_and_actions_set_every_variable_the_deploy_buildspec_declares():
     spec = yaml.safe_load((REPO_ROOT / naming.DEPLOY_BUILDSPEC).read_text())
     environment = properties(deploy_template(), "DeployProject")["Environment"]["EnvironmentVariables"]
-    (action, *_) = deploy_configurations(properties(render_blueprint(DeliveryPipeline, GITHUB), "Pipeline"))
+    snapshotting = dict(GITHUB, DataSource="snapshot")  # the qa deploy also gets the snapshot's DB_TIMESTAMP
+    (_, action, _) = deploy_configurations(properties(render_blueprint(DeliveryPipeline, snapshotting), "Pipeline"))
     from_action = {variable["name"] for variable in json.loads(action["EnvironmentVariables"])}
     assert {variable["Name"] for variable in environment} | from_action == set(spec["env"]["variables"])
-    assert from_action == {naming.image_variable(container) for container in naming.IMAGE_CONTAINERS}
+    assert from_action == {naming.image_variable(container) for container in naming.IMAGE_CONTAINERS} | {
+        naming.DB_TIMESTAMP_VARIABLE}

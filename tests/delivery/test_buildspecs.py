@@ -1,4 +1,4 @@
-"""Both buildspecs, end to end, through the local CodeBuild runner (scripts/local_codebuild.py).
+"""The buildspecs, end to end, through the local CodeBuild runner (scripts/local_codebuild.py).
 
 The pull-request buildspec runs in this checkout with a small gate and test selection (the
 full gates and suite run in `make test` itself). The deploy buildspec deploys a tenant
@@ -13,11 +13,15 @@ import sys
 import pytest
 
 from hooks import naming
+from hooks.steps import source_snapshot
 from tests.e2e.stacker_cli import REPO
+from tests.hooks.cli.commands.seeded import flip
 from tests.e2e.tenants import TS1, TS2, Tenants, assert_invariants, assert_retired_with_final_snapshot
 
 RUNNER = REPO / "scripts" / "local_codebuild.py"
 PULL_REQUEST, DEPLOY = REPO / naming.PULL_REQUEST_BUILDSPEC, REPO / naming.DEPLOY_BUILDSPEC
+SNAPSHOT = REPO / naming.SNAPSHOT_BUILDSPEC
+DEV_DATABASE = "20261001t080000z"  # the dev database seed_dev_snapshot creates
 QA = "xy-0146-qa"
 STATUS_ARTIFACT = "status.json"
 TIMEOUT = 600
@@ -151,3 +155,32 @@ def test_a_deploy_stage_without_env_file_stops_before_deploying(tmp_path):
     assert report["phases"][1]["exit_code"] == 2 and report["artifacts"] == []
     assert ("ENV_FILE is not set: the deploy project names the tenant env file, e.g. "
             "ENV_FILE=environments/xy-0146-qa.env\n") in result.stderr
+
+
+# --- snapshot (data_source: snapshot) ------------------------------------------------------------
+
+
+@pytest.mark.e2e
+def test_the_snapshot_action_exports_dev_s_timestamp_and_qa_deploys_exactly_it(tenants, tmp_path):
+    """The Dev stage's Snapshot action, then the Qa deploy action given #{Snapshot.DB_TIMESTAMP}."""
+    dev = naming.parse_namespace("xy-0146-dev")
+    flip(tenants.aws.client("ssm"), str(dev), DEV_DATABASE)  # dev serves the database seed_dev_snapshot made
+    result, report = run_buildspec(SNAPSHOT, tenants.env, tmp_path / "snapshot", "--env",
+                                   "SNAPSHOT_NAMESPACE=%s" % dev, "--project", naming.snapshot_project_name(dev))
+    assert report["status"] == "SUCCEEDED", result.stdout[-6000:] + result.stderr[-2000:]
+    taken = report["exported_variables"]["DB_TIMESTAMP"]
+    assert report["exported_variables"] == {"DB_TIMESTAMP": taken} and taken != TS1
+    naming.parse_timestamp(taken)
+    source_snapshot.describe_source_snapshot(tenants.aws.client("rds"), str(dev), taken)  # fit to promote
+
+    result, report = run_buildspec(DEPLOY, tenants.env, tmp_path / "qa", "--env", "ENV_FILE=%s" % naming.env_file_path(QA),
+                                   "--env", "DB_TIMESTAMP=%s" % taken)
+    assert report["status"] == "SUCCEEDED", result.stdout[-6000:]
+    assert_invariants(tenants.state(QA), taken)  # the env file says TS1; the captured snapshot won
+
+
+def test_a_snapshot_action_without_its_namespace_stops_before_any_call(tmp_path):
+    result, report = run_buildspec(SNAPSHOT, container_environment(), tmp_path)
+    assert phases(report) == [("install", "SUCCEEDED"), ("pre_build", "FAILED")]
+    assert report["phases"][1]["exit_code"] == 2 and not report["exported_variables"].get("DB_TIMESTAMP")
+    assert "SNAPSHOT_NAMESPACE is not set" in result.stderr

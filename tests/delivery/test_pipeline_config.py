@@ -95,7 +95,7 @@ BASE = {"namespace": PROJECT, "repository": "example-org/tenantstack", "connecti
                                                 "from 5 to 480"], id="timeout"),
         pytest.param({"hostname": "x.example.com"}, [
             "env key hostname is not known for pipeline namespaces (known keys: artifact_retention_days, branch, "
-            "build_image, build_log_retention, build_timeout, connection_arn, image_builds_kept, image_context, "
+            "build_image, build_log_retention, build_timeout, connection_arn, data_source, image_builds_kept, image_context, "
             "images, namespace, rds_ca_bundle_sha256, repository, source)"],
             id="tenant-key"),
         pytest.param({"rds_ca_bundle_sha256": None}, [

@@ -208,6 +208,7 @@ BAD_ENV_CASES = [
     ),
     pytest.param({"hostname": None}, "env key hostname is missing", id="missing-key-with-rule"),
     pytest.param({"shared_namespace": None}, "shared_namespace", id="missing-key-stacker-needs"),
+    pytest.param({"db_timestamp": "latest"}, "db_timestamp latest reached the engine unresolved", id="latest-unresolved"),
 ]
 
 

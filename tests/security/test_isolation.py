@@ -157,12 +157,31 @@ def needs_of_images_role(project):
     ] + [("logs:CreateLogStream", stream, {}), ("logs:PutLogEvents", stream, {})]
 
 
+def needs_of_snapshot_role(ns):
+    """The pipeline's snapshot of dev (data_source snapshot, buildspecs/snapshot.yml): `tenantstack snapshot`."""
+    active = WORLD.stacks[naming.service_stack_name(ns)].settings["db_timestamp"]
+    snapshot = isolation.arn("rds", "snapshot:%s" % naming.snapshot_id(ns, "20261201t101500z"))
+    tagged = {naming.request_tag_key(): ns}
+    group = naming.codebuild_log_group_name(naming.snapshot_project_name(ns))
+    stream = isolation.arn("logs", "log-group:%s:log-stream:0123abcd" % group)
+    return [
+        ("ssm:GetParameter", isolation.arn("ssm", "parameter" + naming.ssm_active_parameter(ns)), {}),
+        ("rds:CreateDBSnapshot", isolation.arn("rds", "db:%s" % naming.db_instance_id(ns, active)), tagged),
+        ("rds:CreateDBSnapshot", snapshot, tagged),
+        ("rds:AddTagsToResource", snapshot, tagged),
+        ("rds:DescribeDBSnapshots", snapshot, {}),
+        ("logs:CreateLogStream", stream, {}),
+        ("logs:PutLogEvents", stream, {}),
+    ]
+
+
 # "<stack>.json#<LogicalId>" glob: what that role must be able to do.
 NEEDS = {
     "service.json#ExecutionRole": needs_of_execution_role,
     "service.json#TaskRole": needs_of_task_role,
     "vpc.json#FlowLogRole": needs_of_flow_log_role,
     "*-deploy.json#DeployRole": needs_of_deploy_role,
+    "dev-deploy.json#SnapshotRole": needs_of_snapshot_role,
     "pipeline.json#PipelineRole": needs_of_pipeline_role,
     "pipeline.json#CheckRole": needs_of_check_role,
     "pipeline.json#ImagesRole": needs_of_images_role,

@@ -6,7 +6,8 @@ from hooks.tenant import audit_trail, inventory
 EPILOG = """\
 Each row is one version of SSM /<namespace>/db/active: when it was written, the
 timestamp it moved from and to, and who wrote it (the deploy's CodeBuild build id or
-user@host:pid). Oldest first.
+user@host:pid). Oldest first. A deploy that asked for db_timestamp latest shows
+"<timestamp> (latest)": the timestamp latest stood for, which a re-run can name.
 
 examples:
   tenantstack history xy-0146-prod
@@ -35,13 +36,19 @@ def flip_json(flip):
         "to": flip.to_timestamp,
         "by": flip.by,
         "description": flip.description,
+        "requested": flip.requested,
     }
 
 
 def flip_rows(flips):
     return [
-        (flip.version, output.iso_time(flip.at), flip.from_timestamp, flip.to_timestamp, flip.by) for flip in flips
+        (flip.version, output.iso_time(flip.at), flip.from_timestamp, to_cell(flip), flip.by) for flip in flips
     ]
+
+
+def to_cell(flip):
+    """The TO column: the timestamp, and what the deploy asked for when it was not that timestamp."""
+    return "%s (%s)" % (flip.to_timestamp, flip.requested) if flip.requested else flip.to_timestamp
 
 
 FLIP_HEADERS = ("VERSION", "WHEN (UTC)", "FROM", "TO", "BY")

@@ -1,4 +1,8 @@
-"""`tenantstack snapshot NAMESPACE [--timeout SECONDS]`: snapshot the active database, print its timestamp."""
+"""`tenantstack snapshot NAMESPACE [--timeout SECONDS] [--json]`: snapshot the active database, print its timestamp.
+
+The delivery pipeline's snapshot action (buildspecs/snapshot.yml) runs it to capture what dev
+serves and carries the timestamp to qa and prod; `--json` is its machine-readable result.
+"""
 import datetime
 
 from hooks import aws, naming
@@ -18,9 +22,16 @@ it is what a promotion's db_timestamp names. Exit 2 (nothing changed) when the n
 has no active database; exit 1 when the snapshot is not available within --timeout (it
 keeps being taken).
 
+--json: stdout gets one JSON document instead (stable): namespace, snapshot (its id),
+timestamp (what db_timestamp takes), schema_version.
+
+exit codes: 0 the snapshot is available, 1 not available within --timeout (or it failed),
+2 bad input (nothing was changed).
+
 examples:
   tenantstack snapshot xy-0146-dev
   ts=$(tenantstack snapshot xy-0146-dev) && tenantstack promote xy-0146-dev xy-0146-qa --timestamp "$ts"
+  tenantstack snapshot xy-0146-dev --json | jq -r .timestamp
 """
 
 
@@ -37,6 +48,8 @@ def register(commands):
         "--timeout", metavar="SECONDS", default=DEFAULT_TIMEOUT,
         help="how long to wait for the snapshot to become available (default: %(default)s)",
     )
+    parser.add_argument("--json", action="store_true",
+                        help="print namespace, snapshot id and timestamp as JSON (stable) instead of the timestamp")
     parser.set_defaults(run=run)
 
 
@@ -51,5 +64,13 @@ def run(args):
     timestamp, snapshot = capture.start_snapshot(aws.client("ssm"), rds, namespace, now)
     output.progress("taking snapshot %s of %s's active database" % (snapshot, namespace))
     capture.wait_until_available(rds, snapshot, wait, output.progress)
-    print(timestamp)
+    if args.json:
+        print(output.json_document(result_json(namespace, snapshot, timestamp)), end="")
+    else:
+        print(timestamp)
     return 0
+
+
+def result_json(namespace, snapshot, timestamp):
+    """The --json result: what a pipeline carries on (the timestamp is what db_timestamp takes)."""
+    return {"namespace": namespace, "snapshot": snapshot, "timestamp": timestamp}

@@ -26,6 +26,18 @@ def test_invalid_environment_raises_with_every_problem():
     assert len(raised.value.problems) == 2
 
 
+def test_an_unresolved_latest_is_refused_naming_the_way_out():
+    env = envfile.parse(open("environments/xy-0146-qa.env").read())
+    env.update(db_timestamp="latest")
+    with pytest.raises(BadInput) as raised:
+        preflight.check_environment(context_with(**env))
+    assert str(raised.value) == (
+        "db_timestamp latest reached the engine unresolved: the engine names the database stack by db_timestamp "
+        "before any hook runs, so latest is resolved to the newest available snapshot of xy-0146-dev before the "
+        "engine starts, by `tenantstack deploy` (or `tenantstack diff`). Run `tenantstack deploy <env file>`, or "
+        "name the timestamp (-e db_timestamp=<timestamp>); nothing was changed")
+
+
 def test_unknown_hook_argument_is_an_error():
     with pytest.raises(HookArgumentError) as raised:
         preflight.check_environment(context_with(namespace="xy-0146-qa"), strict="yes")

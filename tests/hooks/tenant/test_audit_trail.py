@@ -38,3 +38,25 @@ def test_flips_follow_the_versions_and_fall_back_to_the_ssm_user():
         audit_trail.Flip(2, AT, T1, T2, "ci:2", history[0].description),
     ]
     assert audit_trail.flips([]) == []
+
+
+@pytest.mark.parametrize(
+    "holder",
+    [
+        pytest.param("xy-0146-qa-deploy:0b8f6a3c-1b2d-4e5f-8a9b-0c1d2e3f4a5b", id="codebuild-build"),
+        pytest.param("bob smith@laptop (home) at noon:77", id="holder-with-at"),
+    ],
+)
+def test_a_flip_of_latest_keeps_its_holder_and_what_was_requested(holder):
+    description = pointer.flip_description(T1, T2, holder, AT, requested="latest")
+    assert description.endswith("; requested latest")
+    assert (audit_trail.holder_of(description), audit_trail.requested_of(description)) == (holder, "latest")
+    (first, second) = audit_trail.flips([PointerChange(1, T1, pointer.flip_description(None, T1, holder, AT), AT, None),
+                                         PointerChange(2, T2, description, AT, None)])
+    assert (first.requested, second.requested, second.to_timestamp, second.by) == (None, "latest", T2, holder)
+
+
+def test_only_latest_reaches_the_record_from_the_deploys_environment():
+    assert pointer.requested_timestamp({pointer.REQUESTED_VARIABLE: "latest"}) == "latest"
+    assert pointer.requested_timestamp({pointer.REQUESTED_VARIABLE: T2}) is None
+    assert pointer.requested_timestamp({}) is None

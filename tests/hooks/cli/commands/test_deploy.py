@@ -122,6 +122,33 @@ def test_a_deploy_throttled_by_aws_retries_and_succeeds(tenants):
     assert_invariants(tenants.state(QA), TS1)
 
 
+@pytest.mark.e2e
+def test_latest_is_previewed_and_deployed_as_the_newest_available_snapshot_and_the_history_records_it(tenants):
+    tenants.snapshot("xy-0146-dev", TS2)  # newer than the env file's TS1
+    preview = tenantstack(tenants.env, "deploy", "--dry-run", QA_ENV, "-e", "db_timestamp=latest", "--json")
+    assert preview.returncode == 0, preview.stderr[-4000:]
+    document = json.loads(preview.stdout)
+    assert document["db_timestamp"] == TS2
+    assert naming.db_stack_name(QA, TS2) in [stack["stack_name"] for stack in document["stacks"]]
+    run = tenantstack(tenants.env, "deploy", QA_ENV, "-e", "db_timestamp=latest")
+    assert run.returncode == 0, run.stderr[-4000:]
+    assert re.fullmatch(r"xy-0146-qa: ok \(deployed xy-0146-qa with db_timestamp %s \(latest\), \d+\.\d s\)\n" % TS2,
+                        run.stdout)
+    assert ("db_timestamp latest of xy-0146-qa: xy-0146-dev-%s, the newest available snapshot of xy-0146-dev\n" % TS2
+            in run.stderr)
+    assert_invariants(tenants.state(QA), TS2)
+    history = json.loads(tenantstack(tenants.env, "history", QA, "--json").stdout)
+    assert [(flip["to"], flip["requested"]) for flip in history["flips"]] == [(TS2, "latest")]
+
+
+@pytest.mark.e2e
+def test_latest_without_an_available_snapshot_exits_2_before_the_engine_starts(aws):
+    run = tenantstack(dict(aws.env), "deploy", QA_ENV, "-e", "db_timestamp=latest")
+    assert run.returncode == 2, run.stderr
+    assert "xy-0146-dev has no available snapshot xy-0146-dev-<timestamp>" in run.stdout
+    assert state_of_the_endpoint(aws) == {"stacks": [], "parameters": [], "instances": [], "secrets": []}
+
+
 @pytest.fixture
 def live(tenants):
     """xy-0146-qa serving TS1; the dev team's TS2 snapshot waits to be promoted."""

@@ -4,7 +4,8 @@ import json
 import pytest
 
 from hooks import cli
-from tests.hooks.cli.commands.seeded import flip, masked
+from hooks.steps import pointer
+from tests.hooks.cli.commands.seeded import FLIPPED_AT, flip, masked
 from tests.hooks.tenant.test_inventory import T1, T2, T3, set_pointer
 
 QA = "xy-0146-qa"
@@ -45,9 +46,10 @@ def test_history_json_keeps_each_description(cli_aws, capsys):
     assert (document["schema_version"], document["namespace"]) == (1, QA)
     assert document["flips"][2:] == [
         {"version": 3, "at": "YYYY-MM-DDTHH:MM:SSZ", "from": T2, "to": T3, "by": "N/A",
-         "description": "set by hand while CI was down"},
+         "description": "set by hand while CI was down", "requested": None},
         {"version": 4, "at": "YYYY-MM-DDTHH:MM:SSZ", "from": T3, "to": T2, "by": "xy-0146-qa-deploy:0b8f6a3c",
-         "description": "%s (was %s) set by xy-0146-qa-deploy:0b8f6a3c at YYYY-MM-DDTHH:MM:SSZ" % (T2, T3)},
+         "description": "%s (was %s) set by xy-0146-qa-deploy:0b8f6a3c at YYYY-MM-DDTHH:MM:SSZ" % (T2, T3),
+         "requested": None},
     ]
 
 
@@ -69,3 +71,15 @@ def test_history_help_shows_examples(capsys):
         cli.main(["history", "--help"])
     assert exited.value.code == 0
     assert "  tenantstack history xy-0146-prod --json | jq '.flips[-1]'" in capsys.readouterr().out
+
+
+def test_history_shows_what_latest_stood_for(cli_aws, capsys):
+    ssm = cli_aws.client("ssm")
+    flip(ssm, QA, T1)
+    set_pointer(ssm, QA, T2, description=pointer.flip_description(T1, T2, "xy-0146-qa-deploy:1", FLIPPED_AT, "latest"))
+    code, out, _ = history(capsys, QA)
+    assert code == 0
+    assert out.splitlines()[-1] == "2        YYYY-MM-DDTHH:MM:SSZ  %s  %s (latest)  xy-0146-qa-deploy:1" % (T1, T2)
+    code, out, _ = history(capsys, QA, "--json")
+    assert [(f["to"], f["requested"], f["by"]) for f in json.loads(out)["flips"]] == [
+        (T1, None, "deployer@ci-7:4242"), (T2, "latest", "xy-0146-qa-deploy:1")]

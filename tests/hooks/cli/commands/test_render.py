@@ -89,3 +89,19 @@ def test_render_outside_a_project_is_bad_input_naming_the_rule(tmp_path, capsys,
                           "it holds stacker/tenant.yaml" % tmp_path.resolve())
     assert "--project-root DIR" in err and "TENANTSTACK_PROJECT_ROOT" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_render_refuses_an_env_file_whose_timestamp_is_latest(offline, tmp_path, capsys):
+    root = tmp_path / "project"
+    (root / "environments").mkdir(parents=True)
+    (root / "stacker").symlink_to(REPO_ROOT / "stacker")
+    qa = root / "environments" / "xy-0146-qa.env"
+    qa.write_text((REPO_ROOT / "environments" / "xy-0146-qa.env").read_text().replace(
+        "db_timestamp: 20261101t090000z", "db_timestamp: latest"))
+    code, out, err = run(capsys, "--project-root", str(root), "--out", str(tmp_path / "templates"))
+    assert (code, out) == (2, "")
+    assert err == (
+        "tenantstack render: %s says db_timestamp latest, which names a snapshot only when a deploy starts "
+        "(tenantstack deploy resolves it), so its database and service templates cannot be rendered for review; "
+        "where templates are reviewed, keep a timestamp in the file and give `-e db_timestamp=latest` to the deploy"
+        "\nNothing was written.\n" % qa)

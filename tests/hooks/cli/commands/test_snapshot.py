@@ -1,5 +1,6 @@
 """`tenantstack snapshot`: the active database's snapshot, fit to promote; its timestamp alone on stdout."""
 import datetime
+import json
 
 import pytest
 from seed import create_dev_database
@@ -73,3 +74,19 @@ def test_snapshot_help_shows_how_a_script_uses_it(capsys):
         cli.main(["snapshot", "--help"])
     assert exited.value.code == 0
     assert '  ts=$(tenantstack snapshot xy-0146-dev) && tenantstack promote' in capsys.readouterr().out
+
+
+def test_snapshot_json_names_the_namespace_snapshot_and_timestamp(dev, capsys):
+    code, out, err = snapshot(capsys, DEV, "--json")
+    assert code == 0, err
+    document = json.loads(out)
+    timestamp = document["timestamp"]
+    naming.parse_timestamp(timestamp)
+    assert document == {"namespace": DEV, "snapshot": "xy-0146-dev-%s" % timestamp, "timestamp": timestamp,
+                        "schema_version": 1}
+    source_snapshot.describe_source_snapshot(dev.client("rds"), DEV, timestamp)  # taken, and fit to promote
+
+
+def test_snapshot_json_of_a_namespace_without_an_active_database_prints_nothing(cli_aws, capsys):
+    code, out, _ = snapshot(capsys, DEV, "--json")
+    assert (code, out) == (2, "")

@@ -90,6 +90,7 @@ def flip_json(version, old, new):
         "to": new,
         "by": "deployer@ci-7:4242",
         "description": "%s (was %s) set by deployer@ci-7:4242 at YYYY-MM-DDTHH:MM:SSZ" % (new, old or "nothing: first deploy"),
+        "requested": None,
     }
 
 
