@@ -65,8 +65,9 @@ def union(statements_by_namespace):
     result = []
     for key in order:
         shape, resources, namespaces = merged[key]
-        if len(sids[shape["Sid"]]) > 1:  # one per namespace: its Sid names it
-            shape = dict(shape, Sid=shape["Sid"] + "".join(part.capitalize() for part in namespaces[0].split("-")))
+        if len(sids[shape["Sid"]]) > 1:  # differs by namespace: its Sid names the namespaces it covers
+            shape = dict(shape, Sid=shape["Sid"] + "".join(
+                part.capitalize() for ns in namespaces for part in ns.split("-")))
         result.append(dict(shape, Resource=resources))
     return result
 
