@@ -7,12 +7,14 @@ itself runs for real through the local runner in tests/delivery/test_fleet_batch
 import dataclasses
 import datetime
 import io
+import json
 
 import boto3
 import pytest
 import yaml
 from botocore.stub import ANY, Stubber
 
+from hooks import cli
 from hooks.aws.wait import Wait
 from hooks.cli import progress as fleet_progress
 from hooks.run import codebuild_fleet, fleet
@@ -125,3 +127,20 @@ def test_ctrl_c_stops_the_batch_and_the_fleet_exits_130(prepared, codebuild, tmp
     assert summary.counts()["failed"] == 1 and summary.counts()["skipped"] == 1
     assert summary.outcomes[0].result.interrupted is True
     assert "stopping the batch" in stream.getvalue()
+
+
+# --- the command line ------------------------------------------------------------------------------
+
+
+def test_on_codebuild_is_a_fleets_option(tmp_path, capsys):
+    assert cli.main(["deploy", env_file(tmp_path, "xy-0146-qa", 1), "--on", "codebuild"]) == 2
+    assert "--on codebuild applies to --fleet only" in capsys.readouterr().err
+
+
+def test_a_fleet_of_two_projects_is_refused_before_any_aws_call(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(codebuild_fleet, "start_batch", lambda *args: pytest.fail("a batch was started"))
+    files = [env_file(tmp_path, "xy-0146-qa", 1), env_file(tmp_path, "ab-0001-qa", 2)]
+    assert cli.main(["deploy", "--fleet", *files, "--on", "codebuild", "--json"]) == 2
+    document = json.loads(capsys.readouterr().out)
+    assert document["exit_code"] == 2 and document["error"].endswith(
+        "these env files belong to ab-0001, xy-0146: run one fleet per project")
