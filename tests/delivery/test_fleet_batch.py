@@ -4,7 +4,7 @@ The local endpoint has no CodeBuild batch builds (StartBuildBatch is not impleme
 endpoint-gaps table of docs/architecture.md), so the local runner plays CodeBuild: the real CLI
 checks the fleet, writes its batch buildspec and calls StartBuildBatch (which the endpoint
 refuses); scripts/local_codebuild.py --batch then runs that very file, one build of
-buildspecs/fleet.yml per tenant, two at a time, each the real `tenantstack deploy` against the
+buildspecs/fleet.yml per tenant, three at a time, each the real `tenantstack deploy` against the
 endpoint. The builds' reports are read as the CLI reads BatchGetBuilds (hooks/run/batch_plan.py),
 and the endpoint's state must tell the same story. The CLI's following of a batch is tested with
 Stubber in tests/hooks/run/test_codebuild_fleet.py.
@@ -69,8 +69,8 @@ def test_a_fleet_of_five_as_one_batch_promotes_four_and_leaves_the_failed_one_un
     tenants, files = project_fleet
     log_dir = tmp_path / "fleet"
     cli = subprocess.run(
-        [TENANTSTACK, "deploy", "--fleet", *map(str, files), "--on", "codebuild", "--parallel", "2",
-         "--max-api-rate", "20", "--log-dir", str(log_dir)],
+        [TENANTSTACK, "deploy", "--fleet", *map(str, files), "--on", "codebuild", "--parallel", "3",
+         "--max-api-rate", "30", "--log-dir", str(log_dir)],
         cwd=str(REPO), env=tenants.env, capture_output=True, text=True, timeout=120,
     )
     assert cli.returncode == 1 and "StartBuildBatch" in cli.stderr, cli.stderr[-3000:]  # the endpoint's gap
@@ -87,7 +87,8 @@ def test_a_fleet_of_five_as_one_batch_promotes_four_and_leaves_the_failed_one_un
     # ignore-failure on every build: the batch succeeds, the failed tenant is in its build's status.
     assert (run.returncode, report["buildBatch"]["buildBatchStatus"]) == (0, "SUCCEEDED"), run.stdout[-3000:]
     started = [line.split()[2] for line in run.stdout.splitlines() if line.endswith(" started")]
-    assert set(started[:2]) == {"ab_0003_dev", "ab_0003_qa"}  # two lanes: the first two start first
+    assert set(started[:3]) == {"ab_0003_dev", "ab_0003_qa", "ab_0003_uat"}  # three lanes: the first three start first
+    assert (started.index("ab_0003_stage") > started.index("ab_0003_dev")) and "ab_0003_prod" in started
 
     by_namespace = {naming.namespace_of_batch_identifier(b["identifier"]): b for b in report["builds"]}
     prepared = fleet.check_fleet([str(path) for path in files])
