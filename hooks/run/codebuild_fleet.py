@@ -23,7 +23,10 @@ import logging
 import time
 from pathlib import Path
 
+from botocore.exceptions import ClientError
+
 from hooks import errors, naming
+from hooks.aws import clients
 from hooks.aws.wait import Look, Wait, poll
 from hooks.run import batch_plan, deploy, fleet
 
@@ -37,8 +40,25 @@ BATCH_GET_BUILDS_LIMIT = 100
 
 
 def start_batch(codebuild, project, buildspec):
-    """StartBuildBatch; the batch's id."""
-    return codebuild.start_build_batch(projectName=project, buildspecOverride=buildspec)["buildBatch"]["id"]
+    """StartBuildBatch; the batch's id. BadInput when the fleet project does not exist (nothing started)."""
+    try:
+        return codebuild.start_build_batch(projectName=project, buildspecOverride=buildspec)["buildBatch"]["id"]
+    except ClientError as error:
+        if clients.error_code(error) != "ResourceNotFoundException":
+            raise
+        raise errors.BadInput(
+            "CodeBuild project %s does not exist in this account and region: build the project's pipeline "
+            "(stacker/pipeline.yaml, stack %s) first; nothing was started" % (project, project)
+        ) from None
+
+
+def stop_batch(codebuild, batch_id):
+    """StopBuildBatch; the AWS error code when it refuses (a batch that has just ended), else None."""
+    try:
+        codebuild.stop_build_batch(id=batch_id)
+    except ClientError as error:
+        return clients.error_code(error) or "error"
+    return None
 
 
 def describe_batch(codebuild, batch_id):
@@ -128,9 +148,10 @@ def follow(follower, wait, sleep, progress_note):
                               % follower.batch_id)
                 return True
             interrupted = follower.interrupted = True
-            follower.codebuild.stop_build_batch(id=follower.batch_id)
+            refused = stop_batch(follower.codebuild, follower.batch_id)
             progress_note("stopping the batch: its builds stop at their next stack boundary and are cleaned up "
-                          "(Ctrl-C again to stop following it)")
+                          "(Ctrl-C again to stop following it)" if refused is None else
+                          "CodeBuild did not stop the batch (%s); following it to its end" % refused)
         except errors.WaitTimedOut:
             progress_note("batch %s still running after %d s; follow it in the CodeBuild console"
                           % (follower.batch_id, wait.budget_seconds))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))  # the runner's modules
 import codebuild_batch  # noqa: E402
 from codebuild_spec import BuildspecError  # noqa: E402
 

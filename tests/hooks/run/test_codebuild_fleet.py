@@ -14,7 +14,7 @@ import pytest
 import yaml
 from botocore.stub import ANY, Stubber
 
-from hooks import cli
+from hooks import cli, errors
 from hooks.aws.wait import Wait
 from hooks.cli import progress as fleet_progress
 from hooks.run import codebuild_fleet, fleet
@@ -144,3 +144,11 @@ def test_a_fleet_of_two_projects_is_refused_before_any_aws_call(tmp_path, capsys
     document = json.loads(capsys.readouterr().out)
     assert document["exit_code"] == 2 and document["error"].endswith(
         "these env files belong to ab-0001, xy-0146: run one fleet per project")
+
+
+def test_a_missing_fleet_project_is_bad_input_and_starts_nothing(prepared, codebuild, tmp_path):
+    client, stubber = codebuild
+    stubber.add_client_error("start_build_batch", "ResourceNotFoundException", "Project cannot be found")
+    with pytest.raises(errors.BadInput, match="CodeBuild project xy-0146-fleet does not exist"):
+        codebuild_fleet.run_codebuild_fleet(prepared, 2, tmp_path / "logs", fleet_progress.LineProgress(io.StringIO(), 2),
+                                            client, wait=Wait(0, 60), sleep=lambda seconds: None)
