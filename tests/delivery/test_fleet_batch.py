@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+import codebuild_batch
+import codebuild_spec
 from hooks import naming
 from hooks.config import envfile
 from hooks.run import batch_plan, fleet
@@ -44,6 +46,19 @@ def tenant_env_file(directory, namespace, priority, timestamp):
                                   "bake_seconds: 0\n" if prod else "")
     )
     return path
+
+
+def test_the_generated_batch_sets_what_the_committed_fleet_buildspec_declares():
+    """The two halves of the batch stay in sync: every build the CLI generates runs the committed
+    buildspecs/fleet.yml with exactly the variables it declares, and the runner accepts the batch."""
+    prepared = fleet.check_fleet([str(REPO / naming.env_file_path("xy-0146-%s" % e)) for e in ("dev", "qa", "prod")])
+    builds = codebuild_batch.parse_batch(batch_plan.batch_buildspec(batch_plan.batch_spec(prepared, 2, 40.0)))
+    phases = codebuild_spec.parse((REPO / naming.FLEET_BUILDSPEC).read_text(), naming.FLEET_BUILDSPEC)
+    declared = {name for name, _ in phases.variables}
+    assert declared == {batch_plan.ENV_FILE_VARIABLE, batch_plan.RATE_VARIABLE}
+    assert [(b.buildspec, {n for n, _ in b.variables}) for b in builds] == [(naming.FLEET_BUILDSPEC, declared)] * 3
+    assert [b.depend_on for b in builds] == [(), (), ("xy_0146_dev",)]
+    assert batch_plan.EXIT_VARIABLE in phases.exported_variables
 
 
 @pytest.fixture
