@@ -28,6 +28,10 @@ build environments"):
 - The build's time budget (--timeout) covers every command; when it runs out the running
   command's process group is killed and the build ends TIMED_OUT.
 
+Batch builds: `--batch BATCH_BUILDSPEC` runs a batch buildspec (build-list or build-graph,
+one build per entry, each this runner's single-build mode with the entry's variables), as
+scripts/codebuild_batch.py describes, with --logs-dir and --max-concurrent.
+
 Exit status: 0 SUCCEEDED, 1 FAILED or TIMED_OUT, 2 the buildspec or an argument is
 refused (nothing ran). A nested run (a buildspec whose commands run this script again) is
 refused, so a buildspec's test command can never recurse into itself.
@@ -44,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import codebuild_batch  # noqa: E402
 import codebuild_spec  # noqa: E402
 from codebuild_shell import (  # noqa: E402
     DEFAULT_ACCOUNT,
@@ -214,6 +219,9 @@ def parse_arguments(argv):
     parser.add_argument("--initiator", help="CODEBUILD_INITIATOR, e.g. codepipeline/xy-0146")
     parser.add_argument("--region", default=os.environ.get("AWS_DEFAULT_REGION"), help="AWS_REGION")
     parser.add_argument("--build-number", type=int, default=1)
+    parser.add_argument("--batch", action="store_true", help="BUILDSPEC is a batch buildspec: run its builds")
+    parser.add_argument("--logs-dir", type=Path, help="with --batch: each build's output and report")
+    parser.add_argument("--max-concurrent", type=int, help="with --batch: builds at once (the account quota)")
     args = parser.parse_args(argv)
     overrides = {}
     for item in args.env:
@@ -229,6 +237,16 @@ def parse_arguments(argv):
     )
 
 
+def batch_child_arguments(args):
+    """What every build of a batch gets of the batch's own arguments."""
+    arguments = ["--source-dir", str(args.source_dir), "--timeout", str(args.timeout), "--python", args.python]
+    if args.region:
+        arguments += ["--region", args.region]
+    if args.artifacts_dir:
+        arguments += ["--artifacts-dir", str(args.artifacts_dir)]
+    return arguments
+
+
 def main(argv=None):
     args, options = parse_arguments(argv)
     if int(os.environ.get(DEPTH_VARIABLE, "0")) >= 1:
@@ -236,6 +254,8 @@ def main(argv=None):
               "commands must not run buildspecs again (narrow its test selection)"
               % (DEPTH_VARIABLE, os.environ[DEPTH_VARIABLE]), file=sys.stderr)
         return 2
+    if args.batch:
+        return codebuild_batch.main(args, Path(__file__).resolve(), batch_child_arguments(args))
     workdir = Path(tempfile.mkdtemp(prefix="local-codebuild-"))
     try:
         spec = codebuild_spec.parse(_read(options.buildspec), str(options.buildspec))

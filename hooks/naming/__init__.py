@@ -20,6 +20,7 @@ hooks/naming/resources.py (snapshots, databases, stacks, SSM, secrets, logs, tag
 hooks/naming/monitoring.py (alarms, the alarm topic, exported and access logs, their keys),
 hooks/naming/delivery.py (a customer project's pipeline),
 hooks/naming/images.py (a project's container images: repositories, references, tags),
+hooks/naming/fleet.py (a project's CodeBuild fleet: batch project, roles, build identifiers),
 hooks/naming/iam.py (IAM names, the ARN patterns policies name resources by, tag condition keys).
 """
 from hooks.naming.namespaces import *  # noqa: F401,F403
@@ -27,4 +28,5 @@ from hooks.naming.resources import *  # noqa: F401,F403
 from hooks.naming.monitoring import *  # noqa: F401,F403
 from hooks.naming.delivery import *  # noqa: F401,F403
 from hooks.naming.images import *  # noqa: F401,F403
+from hooks.naming.fleet import *  # noqa: F401,F403
 from hooks.naming.iam import *  # noqa: F401,F403

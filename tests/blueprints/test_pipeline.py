@@ -476,16 +476,17 @@ def test_the_config_builds_one_deploy_stack_per_stage_named_as_the_naming_module
         naming.images_stack_name(PROJECT),
         *[naming.deploy_stack_name("%s-%s" % (PROJECT, env)) for env in naming.PIPELINE_ENVIRONMENTS],
         naming.pipeline_stack_name(PROJECT),
+        naming.fleet_stack_name(PROJECT),  # tests/blueprints/test_pipeline_fleet.py
     ]
-    images, deploys = config.stacks[1], config.stacks[2:-1]
+    images, deploys = config.stacks[1], config.stacks[2:-2]
     assert images.name == naming.IMAGES_STACK
     assert [stack.name for stack in deploys] == [naming.deploy_stack_config_name(e) for e in naming.PIPELINE_ENVIRONMENTS]
-    assert config.stacks[-1].requires == [images.name] + [stack.name for stack in deploys]
+    assert config.stacks[-2].requires == [images.name] + [stack.name for stack in deploys]
 
 
 def test_each_deploy_stack_reads_its_tiers_database_key_and_its_sources():
     config, _ = pipeline_config()
-    for stack in config.stacks[2:-1]:
+    for stack in config.stacks[2:-2]:
         namespace = naming.parse_namespace(stack.variables["Namespace"])
         source = naming.parse_namespace(namespace.default_source_namespace)
         assert (stack.variables["DatabaseKeyArn"], stack.variables["SourceDatabaseKeyArn"]) == (

@@ -60,6 +60,9 @@ def test_the_pull_request_buildspec_runs_green(tmp_path):
     result, report = run_buildspec(
         PULL_REQUEST, container_environment(), tmp_path, "--env", "GATE_SELECTION=" + SMALL_GATES,
         "--env", "TEST_SELECTION=" + SMALL_TESTS, "--pull-request", "7",
+        # compared with itself: the same on main and on a branch that changes templates (the live
+        # preview has no endpoint here; tests/delivery/test_pull_request_preview.py runs it against one)
+        "--env", "PREVIEW_BASE=HEAD",
     )
     assert report["status"] == "SUCCEEDED", result.stdout[-6000:] + result.stderr[-2000:]
     assert phases(report) == [("install", "SUCCEEDED"), ("pre_build", "SUCCEEDED"), ("build", "SUCCEEDED")]

@@ -162,7 +162,7 @@ def test_a_pipeline_that_builds_images_has_both_dockerfiles_in_its_build_context
 def test_pipeline_templates_render_under_the_project_and_not_with_the_tenants():
     pipelines = render.render_pipelines(REPO_ROOT)
     assert sorted(pipelines) == ["xy-0146/%s.json" % name for name in (
-        "artifacts", "dev-deploy", "images", "pipeline", "prod-deploy", "qa-deploy")]
+        "artifacts", "dev-deploy", "fleet", "images", "pipeline", "prod-deploy", "qa-deploy")]
     assert not set(pipelines) & set(render.render_all(REPO_ROOT))
 
 

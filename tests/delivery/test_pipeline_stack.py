@@ -30,7 +30,8 @@ def test_the_pipeline_config_builds_against_the_local_endpoint(aws):
 
     namespaces = [naming.parse_project(PROJECT).namespace(env) for env in naming.PIPELINE_ENVIRONMENTS]
     expected_stacks = [naming.artifacts_stack_name(PROJECT), naming.images_stack_name(PROJECT),
-                       *map(naming.deploy_stack_name, namespaces), naming.pipeline_stack_name(PROJECT)]
+                       *map(naming.deploy_stack_name, namespaces), naming.pipeline_stack_name(PROJECT),
+                       naming.fleet_stack_name(PROJECT)]
     stacks = {s["StackName"]: s["StackStatus"] for s in aws.client("cloudformation").describe_stacks()["Stacks"]}
     assert {name: stacks.get(name) for name in expected_stacks} == dict.fromkeys(expected_stacks, "CREATE_COMPLETE")
 
@@ -43,7 +44,10 @@ def test_the_pipeline_config_builds_against_the_local_endpoint(aws):
         assert iam.get_policy(PolicyArn=boundary)["Policy"]["AttachmentCount"] == 0  # a boundary, not a grant
     roles = {role["RoleName"] for role in iam.list_roles()["Roles"]}
     assert {naming.check_project_name(PROJECT), naming.images_project_name(PROJECT),
-            naming.pipeline_role_name(PROJECT)} <= roles
+            naming.pipeline_role_name(PROJECT), naming.fleet_project_name(PROJECT),
+            naming.fleet_batch_role_name(PROJECT)} <= roles
+    fleet_policies = iam.list_attached_role_policies(RoleName=naming.fleet_project_name(PROJECT))["AttachedPolicies"]
+    assert 1 <= len(fleet_policies) <= 8
     repositories = {r["repositoryName"]: r for r in aws.client("ecr").describe_repositories()["repositories"]}
     for container in naming.IMAGE_CONTAINERS:  # (moto drops scan-on-push: the template tests check it)
         assert repositories[naming.image_repository_name(PROJECT, container)]["imageTagMutability"] == "IMMUTABLE"

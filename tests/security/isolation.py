@@ -42,6 +42,23 @@ class Role:
     namespace: str
     where: str  # <namespace>/<stack>.json#<LogicalId>
     documents: tuple
+    reaches: tuple = ()  # tenant namespaces besides its own it deploys by design (designed_reach)
+
+
+# Roles that deploy several tenants by design: "<stack>.json#<LogicalId>" of a project's stack ->
+# the environments of the project it reaches. A project's fleet builds role (blueprints/pipeline_fleet.py)
+# deploys the project's pipeline namespaces: every other tenant, of its project or another, is asked.
+DESIGNED_REACH = {"%s.json#FleetBuildsRole" % naming.FLEET_STACK: naming.PIPELINE_ENVIRONMENTS}
+
+
+def designed_reach(where, namespace):
+    environments = DESIGNED_REACH.get(where.split("/", 1)[1], ()) if naming.is_project(namespace) else ()
+    return tuple(naming.parse_project(namespace).namespace(environment).name for environment in environments)
+
+
+def others(role, tenants):
+    """The tenants the proof asks `role` about: every one but its own and those it reaches by design."""
+    return [other for other in tenants if other != role.namespace and other not in role.reaches]
 
 
 @dataclass(frozen=True)
@@ -82,11 +99,12 @@ def actions_on(service, resource_type):
 
 def roles(world):
     """{role ARN: Role} for every role any template creates, with every policy attached to it."""
-    found = {arn: Role(arn, owner, where, ()) for arn, (owner, where) in world.role_locations().items()}
+    found = {arn: Role(arn, owner, where, (), designed_reach(where, owner))
+             for arn, (owner, where) in world.role_locations().items()}
     for policy in world.policies():
         for arn in policy.roles if policy.kind == IDENTITY else ():
             role = found[arn]
-            found[arn] = Role(arn, role.namespace, role.where, role.documents + (policy.document,))
+            found[arn] = Role(arn, role.namespace, role.where, role.documents + (policy.document,), role.reaches)
     return found
 
 
@@ -250,9 +268,8 @@ def every_ask(world):
     """The proof's whole request set: every role x every tenant other than its own x every target x action."""
     tenants = tenant_namespaces(world)
     for role in sorted(roles(world).values(), key=lambda r: r.where):
-        for other in tenants:
-            if other != role.namespace:
-                yield from asks(role, other, world)
+        for other in others(role, tenants):
+            yield from asks(role, other, world)
 
 
 def leaks(role, other_namespace, world, resource_policy_documents):

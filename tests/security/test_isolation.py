@@ -175,8 +175,24 @@ def needs_of_snapshot_role(ns):
     ]
 
 
+def needs_of_fleet_builds_role(project):
+    """A project's fleet builds: each of its pipeline namespaces' promotion, and the builds' logs."""
+    group = naming.codebuild_log_group_name(naming.fleet_project_name(project))
+    stream = isolation.arn("logs", "log-group:%s:log-stream:0123abcd" % group)
+    namespaces = [naming.parse_project(project).namespace(e).name for e in naming.PIPELINE_ENVIRONMENTS]
+    return [need for ns in namespaces for need in needs_of_deploy_role(ns)] + [
+        ("logs:CreateLogStream", stream, {}), ("logs:PutLogEvents", stream, {})]
+
+
+def needs_of_fleet_batch_role(project):
+    project_arn = isolation.arn("codebuild", "project/%s" % naming.fleet_project_name(project))
+    return [("codebuild:StartBuild", project_arn, {}), ("codebuild:StopBuild", project_arn, {})]
+
+
 # "<stack>.json#<LogicalId>" glob: what that role must be able to do.
 NEEDS = {
+    "fleet.json#FleetBuildsRole": needs_of_fleet_builds_role,
+    "fleet.json#FleetBatchRole": needs_of_fleet_batch_role,
     "service.json#ExecutionRole": needs_of_execution_role,
     "service.json#TaskRole": needs_of_task_role,
     "vpc.json#FlowLogRole": needs_of_flow_log_role,
@@ -198,8 +214,7 @@ def isolation_findings():
     return [
         leak.finding()
         for role in ROLES.values()
-        for other in TENANTS
-        if other != role.namespace
+        for other in isolation.others(role, TENANTS)
         for leak in isolation.leaks(role, other, WORLD, RESOURCE_POLICIES)
     ]
 
@@ -398,3 +413,10 @@ def test_no_role_may_use_the_tiers_logs_key():
                    if iam_eval.evaluate(iam_eval.Request(action, key, role.arn, dict(isolation.CONTEXT)), role.documents,
                                         RESOURCE_POLICIES, iam_eval.ASSUME_ALLOW) == iam_eval.ALLOWED]
         assert allowed == [], allowed
+
+
+def test_a_fleet_builds_role_is_asked_about_every_tenant_but_its_projects_pipeline_namespaces():
+    (role,) = [r for r in ROLES.values() if r.where == "xy-0146/fleet.json#FleetBuildsRole"]
+    assert role.reaches == ("xy-0146-dev", "xy-0146-qa", "xy-0146-prod")
+    assert isolation.others(role, TENANTS) == [t for t in TENANTS if not t.startswith("xy-0146-")] != []
+    assert all(not r.reaches for r in ROLES.values() if r is not role)

@@ -10,11 +10,13 @@ from hooks.aws import api_rate
 from hooks.cli import options, output
 from hooks.cli import progress as fleet_progress
 from hooks.engine import stacker_compat
-from hooks.run import deploy, fleet
+from hooks.aws import clients
+from hooks.run import batch_plan, codebuild_fleet, deploy, fleet
 
 USAGE = """\
 tenantstack deploy ENVFILE [-e KEY=VALUE ...] [--max-api-rate R] [--json] [--debug] [-- STACKER_ARGS ...]
-       tenantstack deploy --fleet ENVFILE... [--parallel N] [--max-api-rate R] [--json] [--log-dir DIR] [--debug]"""
+       tenantstack deploy --fleet ENVFILE... [--on local|codebuild] [--parallel N] [--max-api-rate R] [--json]
+                          [--log-dir DIR] [--debug]"""
 
 EPILOG = """\
 One ENVFILE: runs the engine's build of ENVFILE stacker/tenant.yaml (one promotion: `stacker
@@ -29,11 +31,18 @@ is checked before anything starts. One tenant's failure does not stop the others
 starts no new deploy and stops the running ones at their next stack boundary (each is
 cleaned up); a second Ctrl-C kills them.
 
+--on codebuild: the same fleet as ONE CodeBuild batch build of the project's fleet project
+<project>-fleet (every ENVFILE of one project, committed under the project root): one build
+per tenant running buildspecs/fleet.yml, at most N at a time, fail-fast off; progress, summary
+and exit codes as above, each DIR/<namespace>.log naming its build. The batch buildspec it
+starts is DIR/batch-buildspec.yml. Ctrl-C stops the batch (StopBuildBatch) and exits 130.
+
 --max-api-rate R: at most R AWS API requests per second (retries included) over the whole
 run. Each stacker process gets an equal share, R / the deploys that run at once, and its
 requests are spaced 1/share apart; the clean-up after a failed deploy gets the same share.
 Default with --fleet: %g (SSM Parameter Store's standard throughput); one deploy: no
-limit. 0: no limit.
+limit. 0: no limit. With --on codebuild each build gets R / N (builds run on separate
+machines: they cannot share one bucket).
 
 Tracebacks: an error of tenantstack's own (bad input, lock held, a step that failed as
 it says) shows as its message; its traceback goes to .run/deploy/<namespace>-<UTC time>.log
@@ -52,9 +61,11 @@ examples:
   tenantstack deploy environments/xy-0146-qa.env -- --tail
   tenantstack deploy --fleet environments/*-qa.env --parallel 4
   tenantstack deploy --fleet environments/*-qa.env --parallel 8 --max-api-rate 20
+  tenantstack deploy --fleet environments/xy-0146-*.env --on codebuild --parallel 3
   tenantstack deploy --fleet environments/*-qa.env --json | jq '.tenants[] | select(.result != "ok")'
 """ % fleet.DEFAULT_MAX_API_RATE
 TABLE_MESSAGE_WIDTH = 120
+ON_CHOICES = ("local", "codebuild")
 
 
 def register(commands):
@@ -69,6 +80,9 @@ def register(commands):
     parser.add_argument("env_files", nargs="+", metavar="ENVFILE",
                         help="tenant env file; with --fleet, several; without, arguments after -- go to stacker")
     parser.add_argument("--fleet", action="store_true", help="deploy every ENVFILE, --parallel at a time")
+    parser.add_argument("--on", choices=ON_CHOICES, default=ON_CHOICES[0],
+                        help="with --fleet: where the deploys run, local processes or one CodeBuild batch build "
+                        "(default: %(default)s)")
     parser.add_argument("--dry-run", action="store_true",
                         help="change nothing: show what the deploy would do (the same as `tenantstack diff`)")
     parser.add_argument("-e", "--env", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -103,6 +117,8 @@ def run(args):
     logging.getLogger().addHandler(logging.NullHandler())  # hooks' log lines go to each deploy's output only
     if args.fleet:
         return run_fleet(args)
+    if args.on != ON_CHOICES[0]:
+        raise errors.BadInput("--on %s applies to --fleet only; a single deploy runs here" % args.on)
     return run_one(args)
 
 
@@ -162,20 +178,33 @@ def run_fleet(args):
     rate = fleet.DEFAULT_MAX_API_RATE if args.max_api_rate is None else fleet.check_max_api_rate(args.max_api_rate)
     try:
         prepared = fleet.check_fleet(args.env_files, functools.partial(deploy.prepare, project_root=args.project_root))
+        if args.on == "codebuild":  # one project, files in the project, at most 100 builds: before any call
+            batch_plan.fleet_project(prepared)
+            batch_plan.batch_spec(prepared, args.parallel, rate)
     except errors.BadInput as error:
         if args.json:
             print(output.json_document({"command": "deploy --fleet", "exit_code": deploy.BAD_INPUT,
                                         "error": str(error), "tenants": []}), end="")
         raise
     log_dir = args.log_dir or fleet.default_log_dir(datetime.datetime.now(datetime.timezone.utc))
-    progress = fleet_progress.for_stream(sys.stderr, len(prepared))
-    chosen = {"run_deploy": functools.partial(deploy.deploy, **debug_option(args))} if args.debug else {}
-    summary = fleet.run_fleet(prepared, args.parallel, log_dir, progress, max_api_rate=rate, **chosen)
+    if args.on == "codebuild":
+        summary = run_on_codebuild(args, prepared, log_dir, rate)
+    else:
+        progress = fleet_progress.for_stream(sys.stderr, len(prepared))
+        chosen = {"run_deploy": functools.partial(deploy.deploy, **debug_option(args))} if args.debug else {}
+        summary = fleet.run_fleet(prepared, args.parallel, log_dir, progress, max_api_rate=rate, **chosen)
     if args.json:
         print(output.json_document(fleet.summary_json(summary)), end="")
     else:
         print("\n".join(summary_table(summary)))
     return summary.exit_code
+
+
+def run_on_codebuild(args, prepared, log_dir, rate):
+    """The fleet as one CodeBuild batch (its plan was checked with the fleet)."""
+    progress = fleet_progress.for_stream(sys.stderr, len(prepared))
+    return codebuild_fleet.run_codebuild_fleet(prepared, args.parallel, log_dir, progress,
+                                               clients.client("codebuild"), max_api_rate=rate)
 
 
 def summary_table(summary):
