@@ -120,12 +120,15 @@ def retire_old_databases(run, poll_seconds, wait_seconds):
         holder=run.holder,
         wait=Wait(poll_seconds=poll_seconds, budget_seconds=wait_seconds),
     )
-    pruned = retention.prune(run.client("rds"), run.client("resourcegroupstaggingapi"), run.namespace,
-                             run.settings["keep_final_snapshots"], run.settings["keep_final_snapshot_days"])
+    pruned = retention.prune_namespace(
+        run.client("rds"), run.client("resourcegroupstaggingapi"), run.client("cloudformation"), run.client("ssm"),
+        run.client("s3"), run.namespace, run.shared_namespace, run.settings["keep_final_snapshots"],
+        run.settings["keep_final_snapshot_days"])
     return {
         "status": "done",
         "retired": result["retired"],
         "kept": [{"timestamp": d.timestamp, "reason": d.reason} for d in result["kept"]],
         "pruned_final_snapshots": pruned["deleted"],
+        "pruned_files": sorted(pruned["files"].values()),
         "prune_failures": [snapshot_id for snapshot_id, _ in pruned["failed"]],
     }

@@ -1,7 +1,7 @@
 """`tenantstack reap NAMESPACE [--apply]`: retire a tenant's orphaned databases."""
 from dataclasses import replace
 
-from hooks import errors
+from hooks import aws, errors
 from hooks.cli import options, output
 from hooks.config import envfile, hookargs
 from hooks.ops import reap as reaping
@@ -21,8 +21,9 @@ re-checked right before each deletion. Progress goes to stderr.
 
 Final snapshots are then pruned by the retention rule of the env file (keep_final_snapshots,
 default 3 newest; keep_final_snapshot_days, default 30: younger ones stay; one a restore copy
-was made from, or not available, or not the pipeline's, always stays). The dry run lists each
-with its verdict.
+was made from, or not available, or not the pipeline's, always stays). The files of a retired
+timestamp, <namespace>/files/<timestamp>/, go with its last final snapshot, first (a failure to
+delete them keeps that snapshot). The dry run lists each with its verdict.
 
 examples:
   tenantstack reap xy-0146-qa
@@ -87,8 +88,9 @@ def run(args):
 
 
 def _prune(clients, values, apply):
-    return retention.prune(clients.rds, clients.tagging, values["namespace"], values["keep_final_snapshots"],
-                           values["keep_final_snapshot_days"], apply=apply)
+    return retention.prune_namespace(
+        clients.rds, clients.tagging, clients.cfn, clients.ssm, aws.client("s3"), values["namespace"],
+        values["shared_namespace"], values["keep_final_snapshots"], values["keep_final_snapshot_days"], apply=apply)
 
 
 def _print_retention(namespace, pruned, dry_run):
@@ -101,6 +103,8 @@ def _print_retention(namespace, pruned, dry_run):
         rows = [(v.snapshot.snapshot_id, v.action, v.reason) for v in pruned["verdicts"]]
         if rows:
             print("\n".join("  " + line for line in output.table(RETENTION_HEADERS, rows)))
+        for timestamp, prefix in sorted(pruned.get("files", {}).items()):
+            print("  files %s: would be deleted with the last final snapshot of %s" % (prefix, timestamp))
         return
     if pruned["deleted"]:
         print("%s: deleted %d final snapshot(s) by retention" % (namespace, len(pruned["deleted"])))
@@ -108,6 +112,8 @@ def _print_retention(namespace, pruned, dry_run):
             print("  %s: deleted" % snapshot_id)
         for verdict in pruned["kept"]:
             print("  %s: kept (%s)" % (verdict.snapshot.snapshot_id, verdict.reason))
+    for timestamp, prefix in sorted(pruned.get("files", {}).items()):
+        print("  files %s: deleted with the last final snapshot of %s" % (prefix, timestamp))
 
 
 def _count(roles, verb):
