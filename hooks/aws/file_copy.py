@@ -97,7 +97,8 @@ def copy_files(s3, source_bucket, source_prefix, target_bucket, target_prefix, w
                               % (where, verification.sentence()))
     logger.info("files %s: %s", where, verification.sentence())
     return {
-        "source": "s3://%s/%s" % (source_bucket, source_prefix), "target": "s3://%s/%s" % (target_bucket, target_prefix),
+        "source": "s3://%s/%s" % (source_bucket, source_prefix),
+        "target": "s3://%s/%s" % (target_bucket, target_prefix),
         "copied": len(copied), "skipped": len(plan.skip), "bytes_copied": sum(item.size for item in copied),
         "count": verification.found_count, "bytes": verification.found_bytes, "extra": list(plan.extra),
         "vanished": vanished,
@@ -145,7 +146,8 @@ class Copy:
             try:
                 head = aws.or_none(self.s3.head_object, ("404", "NoSuchKey"), Bucket=self.source_bucket, Key=key)
                 if head is None:
-                    logger.warning("s3://%s/%s vanished during the copy (deleted at the source)", self.source_bucket, key)
+                    logger.warning("s3://%s/%s vanished during the copy (deleted at the source)",
+                                   self.source_bucket, key)
                     return None
                 self._copy(key, item.name, head)
                 return file_plan.SourceFile(item.name, head["ContentLength"], head["ETag"])

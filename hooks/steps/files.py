@@ -9,8 +9,14 @@ gets that prefix as APP_FILES_PREFIX together with the database of `<ts>`. So a 
 any stack changes: the old service keeps its own prefix, the pointer is untouched, and a copy
 that fails or does not verify stops the run (FilesCopyFailed) with nothing flipped.
 
+When the namespace is its own source, its files of `<ts>` are already there (a dev namespace
+deploying its own capture), except after a rollback from a final snapshot (hooks/ops/rollback.py):
+the restore snapshot `<namespace>-<ts>` is then a copy of `<namespace>-db-<old>-final-<taken>`
+(tag CopiedFrom), and the files of that retired data set, `<namespace>/files/<old>/` (kept as long
+as its final snapshot: hooks.steps.retention), are copied to `<namespace>/files/<ts>/`.
+
 Nothing is copied when:
-- the namespace is its own source (a dev namespace, a rollback): the files are already there;
+- the namespace is its own source and its restore snapshot is no copy of a final snapshot;
 - the database of `<ts>` exists (a re-run after it was made, a rollback to a retained database):
   its files are the data set it serves and may have changed since, so they are never overwritten;
 - the target already holds every object (hooks/aws/file_plan.py: a re-run copies only what is
@@ -31,28 +37,50 @@ OWN_SOURCE, DATABASE_EXISTS, COPY = "own source", "database exists", "copy"
 MAX_WORKERS = 64
 
 
-def plan_files(namespace, source_namespace, timestamp, database_exists):
-    """(action, reason): whether `<source>/files/<ts>/` must be copied to `<namespace>/files/<ts>/`."""
+def plan_files(namespace, source_namespace, timestamp, database_exists, copied_from=None):
+    """(action, reason, source prefix or None): whether a data set's files must be copied to
+    `<namespace>/files/<ts>/`, and from where. copied_from: the CopiedFrom tag of the restore snapshot
+    `<namespace>-<ts>` (read only when the namespace is its own source)."""
     target = naming.files_prefix(namespace, timestamp)
-    if str(source_namespace) == str(namespace):
-        return OWN_SOURCE, "%s is its own source: its files of %s are %s already" % (namespace, timestamp, target)
     if database_exists:
         return DATABASE_EXISTS, "database %s exists: %s is the data set it serves, never overwritten" % (
-            naming.db_instance_id(namespace, timestamp), target)
-    return COPY, "copying %s to %s" % (naming.files_prefix(source_namespace, timestamp), target)
+            naming.db_instance_id(namespace, timestamp), target), None
+    if str(source_namespace) != str(namespace):
+        source = naming.files_prefix(source_namespace, timestamp)
+        return COPY, "copying %s to %s" % (source, target), source
+    retired = _retired_timestamp(namespace, copied_from)
+    if retired is None:
+        return OWN_SOURCE, "%s is its own source: its files of %s are %s already" % (namespace, timestamp, target), None
+    source = naming.files_prefix(namespace, retired)
+    return COPY, "copying %s to %s: %s-%s is a copy of the final snapshot %s" % (
+        source, target, namespace, timestamp, copied_from), source
+
+
+def _retired_timestamp(namespace, snapshot_id):
+    """The timestamp of the retired database of THIS namespace that `snapshot_id` is a final snapshot of, else None."""
+    try:
+        owner, timestamp, _ = naming.parse_final_snapshot_id(snapshot_id)
+    except naming.NamingError:
+        return None
+    return timestamp if owner.name == str(namespace) else None
 
 
 def ensure_files(s3, cfn, rds, namespace, source_namespace, shared_namespace, timestamp,
                  workers=file_copy.DEFAULT_WORKERS, **copy_options):
     """Make `<namespace>/files/<ts>/` hold the data set's files (see the module); a dict with "status"."""
     exists = resources.describe_instance(rds, naming.db_instance_id(namespace, timestamp)) is not None
-    action, reason = plan_files(namespace, source_namespace, timestamp, exists)
+    copied_from = None
+    if not exists and str(source_namespace) == str(namespace):
+        restore = resources.describe_snapshot(rds, naming.restore_snapshot_id(namespace, timestamp)) or {}
+        copied_from = next((tag.get("Value") for tag in restore.get("TagList") or ()
+                            if tag.get("Key") == naming.COPIED_FROM_TAG), None)
+    action, reason, source = plan_files(namespace, source_namespace, timestamp, exists, copied_from)
     logger.info("files of %s: %s", timestamp, reason)
     if action != COPY:
         return {"status": action, "target": naming.files_prefix(namespace, timestamp)}
     source_tier = naming.parse_namespace(str(source_namespace)).shared_namespace
     result = file_copy.copy_files(
-        s3, file_copy.files_bucket(cfn, source_tier), naming.files_prefix(source_namespace, timestamp),
+        s3, file_copy.files_bucket(cfn, source_tier), source,
         file_copy.files_bucket(cfn, shared_namespace), naming.files_prefix(namespace, timestamp),
         workers=workers, **copy_options)
     logger.info("files of %s: %d copied, %d already there; %d object(s), %d byte(s) verified", timestamp,

@@ -1,4 +1,5 @@
-"""`tenantstack snapshot NAMESPACE [--timeout SECONDS]`: snapshot the active database and its files, print the timestamp."""
+"""`tenantstack snapshot NAMESPACE [--timeout SECONDS]`: snapshot the active database and its files; print the
+timestamp."""
 import datetime
 
 from hooks import aws, naming
