@@ -121,14 +121,17 @@ def _targets(s3, bucket, prefix, sources, pool):
     return listed
 
 
-class _KnownSize(BaseSubscriber):
-    """Tells s3transfer the size from our own HeadObject, so it does not read it again."""
+class _KnownSource(BaseSubscriber):
+    """Tells s3transfer the size (and, where it takes it, the ETag) from our own HeadObject, so it does not
+    read the source again."""
 
-    def __init__(self, size):
-        self.size = size
+    def __init__(self, size, etag):
+        self.size, self.etag = size, etag
 
     def on_queued(self, future, **kwargs):
         future.meta.provide_transfer_size(self.size)
+        if hasattr(future.meta, "provide_object_etag"):  # newer s3transfer (0.16: the stacker venv's)
+            future.meta.provide_object_etag(self.etag)
 
 
 class Copy:
@@ -166,7 +169,7 @@ class Copy:
         extra.update(Metadata=metadata, MetadataDirective="REPLACE", CopySourceIfMatch=head["ETag"])
         future = self.manager.copy(
             {"Bucket": self.source_bucket, "Key": key}, self.target_bucket, self.target_prefix + name,
-            extra_args=extra, subscribers=[_KnownSize(head["ContentLength"])], source_client=self.s3,
+            extra_args=extra, subscribers=[_KnownSource(head["ContentLength"], head["ETag"])], source_client=self.s3,
         )
         future.result()
         logger.debug("copied s3://%s/%s (%d bytes)", self.source_bucket, key, head["ContentLength"])

@@ -1,9 +1,12 @@
 """hooks/aws/file_copy.py against the local endpoint: server-side, multipart above the threshold, resumable,
 verified, across buckets; and deleting a data set's files."""
+import boto3
 import pytest
+from botocore.stub import Stubber
+from s3transfer.manager import TransferManager
 
 from hooks import naming
-from hooks.aws import clients, drills, file_copy
+from hooks.aws import clients, drills, file_copy, file_plan
 from hooks.errors import FilesCopyFailed
 
 SOURCE, TARGET = "xy-0146-dev/files/20261101t090000z/", "xy-0146-prod/files/20261101t090000z/"
@@ -87,3 +90,25 @@ def test_deleting_a_data_sets_files_leaves_every_other_prefix(s3):
     assert [key for key, _, _ in file_copy.list_files(s3, "nonprod-files", "")] == [
         "xy-0146-dev-x/files/20261101t090000z/keep.txt", "xy-0146-dev/files/20261115t120000z/keep.txt"]
     assert file_copy.delete_files(s3, "nonprod-files", SOURCE) == 0
+
+
+def test_an_object_rewritten_during_its_copy_is_read_again_and_copied_as_it_is_now():
+    """The endpoint ignores CopySourceIfMatch (docs/architecture.md, gaps): S3's 412 comes from Stubber."""
+    s3 = boto3.client("s3", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    source = {"Bucket": "nonprod-files", "Key": SOURCE + "a.txt"}
+
+    def copy_params(etag):
+        return dict(Bucket="prod-files", Key=TARGET + "a.txt", CopySource=source, CopySourceIfMatch=etag,
+                    MetadataDirective="REPLACE", Metadata={naming.SOURCE_ETAG_METADATA: etag})
+
+    with Stubber(s3) as stubbed:
+        stubbed.add_response("head_object", {"ContentLength": 5, "ETag": '"one"'}, source)
+        stubbed.add_client_error("copy_object", "PreconditionFailed", "At least one of the pre-conditions you "
+                                 "specified did not hold", 412, expected_params=copy_params('"one"'))
+        stubbed.add_response("head_object", {"ContentLength": 6, "ETag": '"two"'}, source)
+        stubbed.add_response("copy_object", {}, copy_params('"two"'))
+        with TransferManager(s3) as manager:
+            copied = file_copy.Copy(s3, manager, "nonprod-files", SOURCE, "prod-files", TARGET).one(
+                file_plan.SourceFile("a.txt", 5, '"one"'))
+        stubbed.assert_no_pending_responses()
+    assert copied == file_plan.SourceFile("a.txt", 6, '"two"')
