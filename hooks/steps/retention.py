@@ -193,7 +193,12 @@ def prune(rds, tagging, namespace, keep, days, now=None, apply=True, files=None)
             if not _still_prunable(rds, snapshot_id):
                 continue
             if timestamp in doomed and timestamp not in gone | failed_files:
-                _delete_files(files, namespace, timestamp, result, gone, failed_files)
+                doomed_ids = {v.snapshot.snapshot_id for v in verdicts
+                              if v.action == DELETE and v.snapshot.timestamp == timestamp}
+                if _other_final_snapshots(rds, namespace, timestamp, doomed_ids):
+                    doomed.discard(timestamp)  # one the listing did not show yet: the files stay with it
+                else:
+                    _delete_files(files, namespace, timestamp, result, gone, failed_files)
             if timestamp in failed_files:
                 continue  # kept, so the next run deletes the files, then it
             aws.or_none(rds.delete_db_snapshot, "DBSnapshotNotFound", DBSnapshotIdentifier=snapshot_id)
@@ -204,6 +209,20 @@ def prune(rds, tagging, namespace, keep, days, now=None, apply=True, files=None)
             result["failed"].append((snapshot_id, str(error)))
     result["files"] = {timestamp: prefix for timestamp, prefix in result["files"].items() if timestamp in gone}
     return result
+
+
+def _other_final_snapshots(rds, namespace, timestamp, doomed_ids):
+    """Final snapshots of the database of `timestamp` beyond `doomed_ids`, asked of RDS itself (the tagging
+    API lags: a final snapshot taken moments ago may not be listed yet)."""
+    instance_id = naming.db_instance_id(namespace, timestamp)
+    pages = rds.get_paginator("describe_db_snapshots").paginate(DBInstanceIdentifier=instance_id,
+                                                               SnapshotType="manual")
+    found = {snapshot["DBSnapshotIdentifier"] for page in pages for snapshot in page["DBSnapshots"]}
+    others = sorted(snapshot for snapshot in found - set(doomed_ids)
+                    if naming.is_final_snapshot_of(snapshot, namespace, timestamp))
+    if others:
+        logger.info("keeping the files of %s: final snapshot(s) %s of it remain", timestamp, ", ".join(others))
+    return others
 
 
 def _delete_files(files, namespace, timestamp, result, gone, failed):

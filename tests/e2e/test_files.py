@@ -88,7 +88,7 @@ def test_files_written_in_dev_travel_with_its_snapshot_and_go_with_the_last_fina
         aws.client("s3"), QA, "common-nonprod", keep=0, days=0)
     assert pruned["deleted"] == state.final_snapshots[captured] and pruned["failed"] == []
     assert pruned["files"] == {captured: naming.files_prefix(QA, captured)}
-    everything = sorted({key.rsplit("/", 3)[0] + "/" + key.split("/")[2] for key, _, _ in
+    everything = sorted({"/".join(key.split("/")[:3]) for key, _, _ in  # <ns>/files/<ts>
                          file_copy.list_files(aws.client("s3"), bucket(tenants), "")})
     assert everything == sorted(["%s/files/%s" % (DEV, ts) for ts in (TS1, captured, newer)] +
                                 ["%s/files/%s" % (QA, newer)])

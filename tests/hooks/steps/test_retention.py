@@ -7,6 +7,7 @@ import pytest
 from botocore.stub import Stubber
 
 from hooks import naming
+from hooks.aws import file_copy
 from hooks.steps import retention
 from tests.hooks.tenant.test_inventory import aws_tags, create_instance
 
@@ -182,7 +183,7 @@ def test_files_go_only_with_the_last_final_snapshot_of_a_timestamp_not_in_use(gi
 def test_files_are_deleted_before_their_last_final_snapshot_and_a_failure_keeps_it(aws, monkeypatch):
     """Against the endpoint: the files of a pruned timestamp go first; those of a timestamp in use (a database,
     a capture <ns>-<ts>) or with a kept final snapshot stay; a failed deletion keeps the snapshot for the next run."""
-    from hooks.aws import clients, drills, file_copy
+    from hooks.aws import clients, drills
     rds, tagging, s3 = aws.client("rds"), aws.client("resourcegroupstaggingapi"), aws.client("s3")
     s3.create_bucket(Bucket="tier-files")
     finals = {}
@@ -215,3 +216,20 @@ def test_files_are_deleted_before_their_last_final_snapshot_and_a_failure_keeps_
     assert result["files"] == {"20250101t000000z": naming.files_prefix(QA, "20250101t000000z")}
     assert sorted(key.split("/")[2] for key, _, _ in file_copy.list_files(s3, "tier-files", "")) == [
         "20250202t000000z", "20250303t000000z", "20250404t000000z"]
+
+
+def test_files_stay_with_a_final_snapshot_the_tagging_listing_does_not_show_yet(aws):
+    rds, tagging, s3 = aws.client("rds"), aws.client("resourcegroupstaggingapi"), aws.client("s3")
+    s3.create_bucket(Bucket="tier-files")
+    create_instance(rds, QA, T_A)
+    instance_id = naming.db_instance_id(QA, T_A)
+    listed = naming.final_snapshot_id(QA, T_A, taken(400))
+    rds.create_db_snapshot(DBSnapshotIdentifier=listed, DBInstanceIdentifier=instance_id,
+                           Tags=aws_tags(QA) + [{"Key": naming.RETIRED_FROM_TAG, "Value": instance_id}])
+    unlisted = naming.final_snapshot_id(QA, T_A, taken(0))  # untagged: as a just-taken one the listing lags behind
+    rds.create_db_snapshot(DBSnapshotIdentifier=unlisted, DBInstanceIdentifier=instance_id)
+    s3.put_object(Bucket="tier-files", Key=naming.files_prefix(QA, T_A) + "a.pdf", Body=b"%")
+    result = retention.prune(rds, tagging, QA, keep=0, days=0, now=NOW, files=retention.Files(s3, "tier-files",
+                                                                                              frozenset()))
+    assert (result["deleted"], result["files"]) == ([listed], {})
+    assert [key for key, _, _ in file_copy.list_files(s3, "tier-files", "")] == [naming.files_prefix(QA, T_A) + "a.pdf"]
