@@ -33,6 +33,7 @@ CONTEXT = {"aws:SecureTransport": "true", "aws:PrincipalAccount": ACCOUNT}
 # namespace (its databases, final snapshots, parameters ...) stays out of reach.
 # The same holds for the data set's files `<source>/files/<timestamp>/` (hooks.steps.files copies them): read
 # and listed, never written or deleted; the source's other files (`<source>/uploads/...`) stay out of reach.
+# Exempt only for the namespace's deploy role, which promotes; its service's roles get nothing of the source.
 PROMOTION_ACTIONS = (
     "rds:CopyDBSnapshot", "rds:DescribeDBSnapshots", "rds:ListTagsForResource", "rds:RestoreDBInstanceFromDBSnapshot",
     "s3:GetObject", "s3:GetObjectTagging", "s3:ListBucket",
@@ -243,7 +244,9 @@ class Ask:
 def asks(role, other_namespace, world):
     """The proof's requests of `role` on `other_namespace`'s resources: every target, every action
     IAM defines on it, with the context the proof fixes (CONTEXT and the target's own keys)."""
-    promotes_from_other = source_namespace(world, role.namespace) == other_namespace
+    # Only the role that deploys (promotes into) the namespace: its task and execution roles get no exemption.
+    promotes_from_other = (source_namespace(world, role.namespace) == other_namespace
+                           and role.arn.endswith(":role/%s" % naming.deploy_project_name(role.namespace)))
     found = targets(world, other_namespace)
     if project_of(other_namespace) != project_of(role.namespace):
         found += project_targets(project_of(other_namespace))

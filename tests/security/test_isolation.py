@@ -283,6 +283,17 @@ def test_an_execution_role_that_may_pull_every_repository_is_a_leak_of_another_p
     assert isolation.leaks(ROLES[role.arn], "ab-0212-qa", WORLD, RESOURCE_POLICIES) == []  # as rendered: none
 
 
+def test_a_task_role_that_may_read_its_source_namespaces_data_set_files_is_a_leak(tmp_path):
+    """The promotion's exemption (the source's files read and listed) is its deploy role's alone."""
+    dev_files = "arn:${AWS::Partition}:s3:::${AppFilesBucketName}/%s" % naming.files_pattern("xy-0146-dev")
+    world = widening.widened_world(tmp_path, "ManageNamespaceFiles", dev_files)
+    (role,) = [r for r in isolation.roles(world).values() if r.where == widening.TASK_ROLE]
+    found = isolation.leaks(role, "xy-0146-dev", world, isolation.resource_policies(world))
+    assert {leak.action for leak in found} >= {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
+    assert all("/xy-0146-dev/files/" in leak.resource for leak in found)
+    assert isolation.leaks(ROLES[role.arn], "xy-0146-dev", WORLD, RESOURCE_POLICIES) == []  # as rendered: none
+
+
 def test_a_condition_the_evaluator_does_not_implement_fails_the_proof_loudly(tmp_path):
     """Not a silent pass (nor a silent leak): the proof stops and names the operator."""
     def give_binary_condition(statement):
