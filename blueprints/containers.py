@@ -99,7 +99,7 @@ def php_container(namespace, timestamp, log_group, files_bucket_parameter):
         database_environment(timestamp),
         APP_NAMESPACE=namespace.name,
         APP_FILES_BUCKET=Ref(files_bucket_parameter),
-        APP_FILES_PREFIX=naming.s3_prefix(namespace),
+        APP_FILES_PREFIX=naming.files_prefix(namespace, timestamp),  # the files of the data set of timestamp
     )
     return container(
         PHP,

@@ -90,6 +90,14 @@ ALARM_ACTIONS = [
     cloudwatch.DeleteAlarms, cloudwatch.DescribeAlarms, cloudwatch.ListTagsForResource, cloudwatch.PutMetricAlarm,
     cloudwatch.TagResource, cloudwatch.UntagResource,
 ]
+# A data set's files (hooks/aws/file_copy.py): the source's are read (CopyObject and UploadPartCopy read their
+# source, tags included), the namespace's own are copied into, read back and deleted by retention.
+SOURCE_FILE_ACTIONS = [s3.GetObject, s3.GetObjectTagging]
+OWN_FILE_ACTIONS = [
+    s3.AbortMultipartUpload, s3.DeleteObject, s3.GetObject, s3.GetObjectTagging, s3.ListMultipartUploadParts,
+    s3.PutObject, s3.PutObjectTagging,
+]
+FILE_LIST_ACTIONS = [s3.ListBucket]
 BUILD_READ_ACTIONS = [codebuild.BatchGetBuilds]
 STATUS_WRITE_ACTIONS = [s3.PutObject]
 # Actions without resource-level scoping: IAM accepts only "*" for them.

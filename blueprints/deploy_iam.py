@@ -8,7 +8,10 @@ itself (security groups, target groups, listener rules), required to carry the t
 Namespace=<namespace> (aws:RequestTag on create, aws:ResourceTag after). Read-only
 beyond it: the tier's stacks (their outputs feed the tenant's parameters), the source
 namespace's snapshots (the data to promote, copied under the tier key as the namespace's
-own snapshots <namespace>-<timestamp>: hooks.steps.tier_copy), the pipeline's source artifact.
+own snapshots <namespace>-<timestamp>: hooks.steps.tier_copy) and the source namespace's data-set
+files `<source>/files/*` in its tier's files bucket (copied to `<namespace>/files/<timestamp>/`:
+hooks.steps.files), the pipeline's source artifact. Of its tier's files bucket it writes only
+`<namespace>/files/*` (the copies, and retention's deletions).
 Of its project's image repositories `<project>/*` (shared by the project's namespaces) it
 reads images and adds tags to them (hooks.steps.images: the digests it deploys get
 `deployed-<environment>-<digest>`, which the lifecycle policy never expires); it cannot
@@ -37,6 +40,7 @@ from awacs.ec2 import CreateSecurityGroup
 from troposphere import Ref
 
 from blueprints import deploy_actions as actions
+from blueprints.deploy_files import file_statements
 from blueprints.iam import (
     ANY_RESOURCE, ECS_TASKS_PRINCIPAL, KEY_USE_ACTIONS, POLICY_VERSION, Statement, arn, permissions_boundary_arn,
     regional_endpoint,
@@ -59,13 +63,15 @@ def deploy_policies(namespace, source_namespace, parameters):
 
     parameters: the template parameters holding the artifact bucket's name ("bucket"),
     the artifact key's ARN ("artifact_key") and the ARNs of the tier database keys of the
-    namespace ("database_key") and of its source ("source_database_key").
+    namespace ("database_key") and of its source ("source_database_key"), and the names of the
+    files buckets of the namespace's tier ("files_bucket") and of its source's ("source_files_bucket").
 
     {part: document} for the parts "stacks" (stacks, ECS service, service roles, log
     groups), "network" (security groups, target group, listener rule; and the build's own
     needs: its logs, artifacts and key), "data" (parameters, secret, databases, snapshots,
-    keys, the project's images) and "monitoring" (the stable gate's look at tasks and their logs,
-    the namespace's alarms and the log groups its databases export to). Together they exceed
+    keys, the project's images), "monitoring" (the stable gate's look at tasks and their logs,
+    the namespace's alarms and the log groups its databases export to) and "files" (the data set's
+    files: the source's read, the namespace's own written). Together they exceed
     what a role's inline policies may hold (10,240 characters); each fits a managed
     policy (6,144) with room to grow.
     """
@@ -79,6 +85,7 @@ def deploy_policies(namespace, source_namespace, parameters):
             Version=POLICY_VERSION, Statement=data_statements(ns, source, parameters) + image_statements(ns),
         ),
         "monitoring": PolicyDocument(Version=POLICY_VERSION, Statement=gate_statements(ns) + monitoring_statements(ns)),
+        "files": PolicyDocument(Version=POLICY_VERSION, Statement=file_statements(ns, source, parameters)),
     }
 
 

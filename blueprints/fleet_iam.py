@@ -23,6 +23,7 @@ from awacs.aws import Allow, PolicyDocument
 from troposphere import encode_to_dict
 
 from blueprints import deploy_iam
+from blueprints.deploy_files import file_statements
 from blueprints.iam import POLICY_VERSION, Statement, arn
 from blueprints.pipeline_iam import (
     BUILD_BUCKET_ACTIONS, locate_artifact_bucket, use_artifact_key, use_build_cache, write_build_logs,
@@ -41,7 +42,8 @@ def namespace_statements(ns, source, parameters):
     """What the deploy role of `ns` may do, without the deploy build's own statements."""
     return (deploy_iam.stack_statements(ns) + deploy_iam.service_statements(ns) + deploy_iam.network_statements(ns)
             + deploy_iam.data_statements(ns, source, parameters) + deploy_iam.image_statements(ns)
-            + deploy_iam.gate_statements(ns) + deploy_iam.monitoring_statements(ns))
+            + deploy_iam.gate_statements(ns) + deploy_iam.monitoring_statements(ns)
+            + file_statements(ns, source, parameters))
 
 
 def union(statements_by_namespace):

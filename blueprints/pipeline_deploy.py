@@ -32,11 +32,12 @@ from hooks.engine.stacker_compat import CFNString
 LOG_GROUP = "BuildLogGroup"
 ROLE = "DeployRole"
 POLICIES = (("DeployStacksPolicy", "stacks"), ("DeployNetworkPolicy", "network"), ("DeployDataPolicy", "data"),
-            ("DeployMonitoringPolicy", "monitoring"))
+            ("DeployMonitoringPolicy", "monitoring"), ("DeployFilesPolicy", "files"))
 PROJECT = "DeployProject"
 BOUNDARY = "ServiceBoundary"
 BUCKET_PARAMETER, KEY_PARAMETER = codebuild.BUCKET_PARAMETER, codebuild.KEY_PARAMETER
 DATABASE_KEY_PARAMETER, SOURCE_DATABASE_KEY_PARAMETER = "DatabaseKeyArn", "SourceDatabaseKeyArn"
+FILES_BUCKET_PARAMETER, SOURCE_FILES_BUCKET_PARAMETER = "FilesBucketName", "SourceFilesBucketName"
 
 
 class TenantDeployProject(TenantstackBlueprint):
@@ -60,6 +61,11 @@ class TenantDeployProject(TenantstackBlueprint):
         SOURCE_DATABASE_KEY_PARAMETER: {
             "type": CFNString,
             "description": "ARN of the database key of the source namespace's tier (its snapshots' key)",
+        },
+        FILES_BUCKET_PARAMETER: {"type": CFNString, "description": "Name of the tenant's tier files bucket"},
+        SOURCE_FILES_BUCKET_PARAMETER: {
+            "type": CFNString,
+            "description": "Name of the files bucket of the source namespace's tier (its data sets' files)",
         },
     }
 
@@ -103,7 +109,8 @@ class TenantDeployProject(TenantstackBlueprint):
         self.output(PROJECT, "Name", Ref(PROJECT), "The CodeBuild project the pipeline runs for this stage")
         self.output(ROLE, "Arn", GetAtt(ROLE, "Arn"))
         if pipeline_snapshot.takes_snapshots(self.namespace, variables["DataSource"]):
-            pipeline_snapshot.add_snapshot_build(self, self.namespace, variables, BUCKET_PARAMETER, KEY_PARAMETER)
+            pipeline_snapshot.add_snapshot_build(self, self.namespace, variables, BUCKET_PARAMETER, KEY_PARAMETER,
+                                                 FILES_BUCKET_PARAMETER)
 
     def service_boundary(self):
         self.add_resource(
@@ -132,6 +139,8 @@ class TenantDeployProject(TenantstackBlueprint):
             "artifact_key": KEY_PARAMETER,
             "database_key": DATABASE_KEY_PARAMETER,
             "source_database_key": SOURCE_DATABASE_KEY_PARAMETER,
+            "files_bucket": FILES_BUCKET_PARAMETER,
+            "source_files_bucket": SOURCE_FILES_BUCKET_PARAMETER,
         })
         for logical_id, part in POLICIES:
             self.add_resource(

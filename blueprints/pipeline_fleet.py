@@ -29,6 +29,7 @@ from hooks.engine.stacker_compat import CFNString
 PROJECT, BUILDS_ROLE, BATCH_ROLE, LOG_GROUP = "FleetProject", "FleetBuildsRole", "FleetBatchRole", "FleetLogGroup"
 BUCKET_PARAMETER, KEY_PARAMETER = builds.BUCKET_PARAMETER, builds.KEY_PARAMETER
 NONPROD_KEY_PARAMETER, PROD_KEY_PARAMETER = "NonprodDatabaseKeyArn", "ProdDatabaseKeyArn"
+NONPROD_FILES_PARAMETER, PROD_FILES_PARAMETER = "NonprodFilesBucketName", "ProdFilesBucketName"
 BATCH_TIMEOUT_MINUTES = 480
 MAX_BUILDS_PER_BATCH = 100  # CodeBuild's quota of builds in a batch
 GITHUB_URL = "https://github.com/%s.git"
@@ -61,6 +62,8 @@ class ProjectFleet(ProjectBlueprint):
         **builds.ARTIFACT_VARIABLES,
         NONPROD_KEY_PARAMETER: {"type": CFNString, "description": "ARN of common-nonprod's database key"},
         PROD_KEY_PARAMETER: {"type": CFNString, "description": "ARN of common-prod's database key"},
+        NONPROD_FILES_PARAMETER: {"type": CFNString, "description": "Name of common-nonprod's files bucket"},
+        PROD_FILES_PARAMETER: {"type": CFNString, "description": "Name of common-prod's files bucket"},
     }
 
     def validate(self, variables):
@@ -105,10 +108,14 @@ class ProjectFleet(ProjectBlueprint):
 
     @staticmethod
     def key_parameters(ns):
-        """deploy_iam's parameters for `ns`: its tier's database key; its source (dev, nonprod) snapshots' key."""
-        tier_key = PROD_KEY_PARAMETER if ns.shared_namespace == "common-prod" else NONPROD_KEY_PARAMETER
-        return {"bucket": BUCKET_PARAMETER, "artifact_key": KEY_PARAMETER, "database_key": tier_key,
-                "source_database_key": NONPROD_KEY_PARAMETER}
+        """deploy_iam's parameters for `ns`: its tier's database key and files bucket; its source's (dev,
+        nonprod) snapshots' key and files bucket."""
+        prod = ns.shared_namespace == naming.PROD_TIER
+        return {"bucket": BUCKET_PARAMETER, "artifact_key": KEY_PARAMETER,
+                "database_key": PROD_KEY_PARAMETER if prod else NONPROD_KEY_PARAMETER,
+                "source_database_key": NONPROD_KEY_PARAMETER,
+                "files_bucket": PROD_FILES_PARAMETER if prod else NONPROD_FILES_PARAMETER,
+                "source_files_bucket": NONPROD_FILES_PARAMETER}
 
     def batch_role(self):
         self.add_resource(iam.Role(

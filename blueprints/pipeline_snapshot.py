@@ -12,13 +12,17 @@ role as the dev namespace's.
 The role may take that snapshot and nothing else: read `/<dev>/db/active`, CreateDBSnapshot
 of the namespace's databases `<dev>-db-*` into snapshots `<dev>-<timestamp>` that the request
 tags Namespace=<dev> (tagging a snapshot on create needs AddTagsToResource too), and describe
-those snapshots while it waits. It cannot delete, copy, restore or share anything.
+those snapshots while it waits; and capture the database's files with it (hooks/ops/capture_files.py):
+read the tier stack for the files bucket, copy `<dev>/files/<active>/` to `<dev>/files/<ts>/`,
+and delete a failed capture's files. It cannot delete, copy, restore or share a snapshot.
 """
 from awacs import rds, ssm
 from awacs.aws import Allow, Condition, PolicyDocument, StringEquals
 from troposphere import Ref, iam
 
 from blueprints import codebuild
+from blueprints import deploy_actions as actions
+from blueprints.deploy_files import file_statements
 from blueprints.iam import CODEBUILD_PRINCIPAL, POLICY_VERSION, Statement, arn, trust_policy
 from blueprints.pipeline_iam import project_build_statements
 from hooks import naming
@@ -37,8 +41,10 @@ def takes_snapshots(namespace, data_source):
     return data_source == "snapshot" and namespace.environment == naming.PIPELINE_ENVIRONMENTS[0]
 
 
-def snapshot_policy(namespace, bucket_parameter, key_parameter):
-    """The snapshot build's role: the build's own needs, and one snapshot of the active database."""
+def snapshot_policy(namespace, bucket_parameter, key_parameter, files_parameter):
+    """The snapshot build's role: the build's own needs, one snapshot of the active database, and its files
+    (the tier stack read for the files bucket, `<dev>/files/*` read, copied and, on a failed capture, deleted:
+    what a dev namespace's deploy role may do with its files, blueprints/deploy_files.py)."""
     ns = naming.parse_namespace(str(namespace))
     build_project = naming.snapshot_project_name(ns)
     project = naming.parse_project(ns.project_key)
@@ -54,11 +60,15 @@ def snapshot_policy(namespace, bucket_parameter, key_parameter):
             Condition=Condition(StringEquals(naming.request_tag_key(), ns.name)),
         ),
         Statement(Sid="FollowSnapshots", Effect=Allow, Action=SNAPSHOT_READ_ACTIONS, Resource=[snapshots]),
-    ]
+        Statement(
+            Sid="ReadTierStack", Effect=Allow, Action=actions.STACK_READ_ACTIONS,
+            Resource=[arn("cloudformation", naming.stack_arn_resource(ns.shared_namespace))],
+        ),
+    ] + file_statements(ns, ns, {"files_bucket": files_parameter, "source_files_bucket": files_parameter})
     return PolicyDocument(Version=POLICY_VERSION, Statement=statements)
 
 
-def add_snapshot_build(blueprint, namespace, variables, bucket_parameter, key_parameter):
+def add_snapshot_build(blueprint, namespace, variables, bucket_parameter, key_parameter, files_parameter):
     """Add the snapshot build's log group, role and project to `blueprint` (a TenantDeployProject)."""
     name = naming.snapshot_project_name(namespace)
     blueprint.add_resource(codebuild.log_group(LOG_GROUP, name, variables["LogRetentionDays"], key_parameter))
@@ -70,7 +80,8 @@ def add_snapshot_build(blueprint, namespace, variables, bucket_parameter, key_pa
                 namespace, naming.pipeline_name(namespace.project_key)),
             AssumeRolePolicyDocument=trust_policy(CODEBUILD_PRINCIPAL),
             Policies=[iam.Policy(PolicyName="snapshot",
-                                 PolicyDocument=snapshot_policy(namespace, bucket_parameter, key_parameter))],
+                                 PolicyDocument=snapshot_policy(namespace, bucket_parameter, key_parameter,
+                                                                files_parameter))],
         )
     )
     blueprint.add_resource(

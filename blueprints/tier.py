@@ -219,9 +219,16 @@ class SharedTier(TenantstackBlueprint):
         )
 
     def app_files_bucket(self):
+        # A copy of a data set's files killed mid-way (hooks/aws/file_copy.py: multipart above 1 GiB) leaves
+        # its parts behind, billed and invisible; a re-run starts the object afresh, so they go after 7 days.
+        # No object expires: every data set's files are kept as long as its database or final snapshot.
         self.add_resource(storage.bucket(
             APP_FILES_BUCKET, storage.s3_managed_encryption(),
             LoggingConfiguration=monitoring.access_logging(LOG_BUCKET, self.namespace, "app-files"),
+            LifecycleConfiguration=s3.LifecycleConfiguration(Rules=[s3.LifecycleRule(
+                Id="abort-incomplete-copies", Status="Enabled",
+                AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(DaysAfterInitiation=7),
+            )]),
         ))
 
     def log_bucket(self, retention_days, legacy_elb_account):

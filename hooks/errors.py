@@ -126,6 +126,10 @@ class CopyFailed(DeployFailed):
     """The tenant's snapshot copy ended in a bad state or did not finish in time; nothing else changed."""
 
 
+class FilesCopyFailed(DeployFailed):
+    """A data set's files could not all be copied, or the copy did not verify; nothing was flipped."""
+
+
 class StepFailed(TenantstackError):
     """A step of a retirement ended in a bad state (a snapshot failed, a stack would not delete)."""
 

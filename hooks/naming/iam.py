@@ -79,6 +79,11 @@ def s3_prefix_pattern(namespace):
     return s3_keys_pattern(s3_prefix(namespace))
 
 
+def files_pattern(namespace):
+    """Every file of every data set of the namespace (files_root): what a promotion from it reads."""
+    return s3_keys_pattern(files_root(namespace))
+
+
 # --- stacks -------------------------------------------------------------------------------------
 
 

@@ -228,6 +228,36 @@ def s3_prefix(namespace):
     return "%s/" % _namespace_name(namespace)
 
 
+# The folder of a namespace's prefix that holds its data sets' files, one folder per timestamp.
+FILES_FOLDER = "files"
+
+
+def files_root(namespace):
+    """What the files of every data set of a namespace start with: '<namespace>/files/'."""
+    return "%s%s/" % (s3_prefix(namespace), FILES_FOLDER)
+
+
+def files_prefix(namespace, timestamp):
+    """The files of data set `<namespace>-<timestamp>`: '<namespace>/files/<timestamp>/'. The database
+    of that timestamp and these files are one data set: the service of the timestamp gets this
+    prefix as APP_FILES_PREFIX, a promotion copies it, retention deletes it with the last final
+    snapshot of the timestamp. Under s3_prefix, so one IAM rule per namespace covers every data set."""
+    return "%s%s/" % (files_root(namespace), parse_timestamp(timestamp))
+
+
+def parse_files_prefix(value):
+    """Split '<namespace>/files/<timestamp>/' into (Namespace, timestamp); NamingError otherwise."""
+    match = re.match(r"^([^/]+)/%s/([0-9]{8}t[0-9]{6}z)/$" % FILES_FOLDER, value or "")
+    if not match:
+        raise NamingError("files prefix", value, "expected <namespace>/%s/<timestamp>/" % FILES_FOLDER)
+    return parse_namespace(match.group(1)), parse_timestamp(match.group(2))
+
+
+# User metadata a copied file carries (x-amz-meta-...): the ETag of the object it was copied from,
+# so a re-run knows a copy is complete even where its own ETag differs (a multipart copy).
+SOURCE_ETAG_METADATA = "tenantstack-source-etag"
+
+
 def db_kms_alias(shared_namespace):
     """The alias of the tier's customer-managed KMS key for its tenants' databases."""
     return "alias/%s/rds" % parse_shared_namespace(str(shared_namespace)).name

@@ -14,7 +14,8 @@ timestamp and the tier key, and deployed with that source_namespace: the tenant 
 own source, so hooks.steps.tier_copy restores that snapshot as it is, provided it is under the
 tier key; hence --kms-key-id in the command). The copy is tagged like the pipeline's restore
 copies (CopiedFrom: the final snapshot), so retirement deletes it with the database restored
-from it, while the final snapshot stays.
+from it, while the final snapshot stays. By that tag, the deploy also copies the retired data
+set's files `<ns>/files/<previous>/` to `<ns>/files/<new timestamp>/` (hooks.steps.files).
 
 Layers: `rollback_targets`, `choose`, `restore_instructions` (pure); `final_snapshots`,
 `existing_snapshots`, `plan` (AWS, take clients).

@@ -10,6 +10,7 @@ runs them in this order):
                  pointer.record_live
                  leftovers.clear_failed_target
                  tier_copy.copy_under_tier_key
+                 files.copy_data_set_files          <source>/files/<ts>/ -> <ns>/files/<ts>/ (hooks/aws/file_copy)
     (stacks)     <ns>-base, <ns>-db-<timestamp>, <ns>-service
     post_build   stable.wait_for_service            the stable gate
                  pointer.flip_pointer

@@ -122,8 +122,10 @@ def retire_old_databases(run, poll_seconds, wait_seconds):
         holder=run.holder,
         wait=Wait(poll_seconds=poll_seconds, budget_seconds=wait_seconds),
     )
-    pruned = retention.prune(run.client("rds"), run.client("resourcegroupstaggingapi"), run.namespace,
-                             run.settings["keep_final_snapshots"], run.settings["keep_final_snapshot_days"])
+    pruned = retention.prune_namespace(
+        run.client("rds"), run.client("resourcegroupstaggingapi"), run.client("cloudformation"), run.client("ssm"),
+        run.client("s3"), run.namespace, run.shared_namespace, run.settings["keep_final_snapshots"],
+        run.settings["keep_final_snapshot_days"])
     revisions = task_definitions.deregister_replaced(run.client("ecs"), run.namespace, run.shared_namespace,
                                                      run.settings["keep_task_definitions"])
     return {
@@ -131,6 +133,7 @@ def retire_old_databases(run, poll_seconds, wait_seconds):
         "retired": result["retired"],
         "kept": [{"timestamp": d.timestamp, "reason": d.reason} for d in result["kept"]],
         "pruned_final_snapshots": pruned["deleted"],
+        "pruned_files": sorted(pruned["files"].values()),
         "prune_failures": [snapshot_id for snapshot_id, _ in pruned["failed"]],
         "deregistered_task_definitions": revisions["deregistered"],
         "deregister_failures": [arn for arn, _ in revisions["failed"]],

@@ -15,7 +15,9 @@ reap <source namespace>` prunes them by one rule (`plan_source_retention`, pure)
   every one younger than `keep_source_snapshot_days` (default 14);
 - kept: one that is not available, and one without the namespace's tag or with a CopiedFrom
   tag (a restore copy: hooks.steps.tier_copy deletes those with their database);
-- the rest are deleted, each described again first.
+- the rest are deleted, each described again first, and with it the files captured with it
+  (`<ns>/files/<ts>/`, hooks/ops/capture_files.py), those first: a failure to delete them keeps
+  the snapshot, so the next run retries both.
 
 Only reap prunes them, not a deploy's retirement step: deciding needs every environment's
 pointer, databases and lock, which a namespace's deploy role may not read (it reaches its own
@@ -31,7 +33,7 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from hooks import aws, naming
-from hooks.aws import resources
+from hooks.aws import file_copy, resources
 from hooks.config import envfile
 from hooks.errors import BadInput
 from hooks.lock import store
@@ -141,10 +143,11 @@ def _is_snapshot_of(name, namespace, timestamp):
         return False
 
 
-def prune(rds, tagging, ssm, namespace, keep, days, environments, now=None, apply=True):
-    """Apply plan_source_retention. {"deleted", "kept", "failed": [(id, why)], "verdicts"} like retention.prune.
-
-    BadInput (nothing pruned) when an env file cannot be read."""
+def prune(rds, tagging, ssm, namespace, keep, days, environments, now=None, apply=True, files=None):
+    """Apply plan_source_retention. {"deleted", "kept", "failed": [(id, why)], "verdicts", "files"} like
+    retention.prune. files: (s3 client, the tier's files bucket): a snapshot's captured files
+    `<ns>/files/<ts>/` are deleted first, and a failure to delete them keeps the snapshot (None: files are
+    left alone). BadInput (nothing pruned) when an env file cannot be read."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     try:
         snapshots = source_snapshots(tagging, namespace)
@@ -153,7 +156,10 @@ def prune(rds, tagging, ssm, namespace, keep, days, environments, now=None, appl
         return {"deleted": [], "kept": [], "failed": [("listing", str(error))], "verdicts": []}
     verdicts = plan_source_retention(snapshots, keep, days, now, references(ssm, namespace, environments)
                                      if snapshots else {})
-    result = {"deleted": [], "kept": [v for v in verdicts if v.action == KEEP], "failed": [], "verdicts": verdicts}
+    doomed = {v.snapshot.timestamp: naming.files_prefix(namespace, v.snapshot.timestamp)
+              for v in verdicts if v.action == DELETE}
+    result = {"deleted": [], "kept": [v for v in verdicts if v.action == KEEP], "failed": [], "verdicts": verdicts,
+              "files": doomed if files else {}}
     for verdict in verdicts if apply else ():
         if verdict.action != DELETE:
             continue
@@ -163,6 +169,8 @@ def prune(rds, tagging, ssm, namespace, keep, days, environments, now=None, appl
             tags = {tag["Key"] for tag in (described or {}).get("TagList") or ()}
             if described is None or described.get("Status") != AVAILABLE or naming.COPIED_FROM_TAG in tags:
                 continue
+            if files:  # the captured files first: a snapshot without its files is never left behind
+                file_copy.delete_files(files[0], files[1], doomed[verdict.snapshot.timestamp])
             aws.or_none(rds.delete_db_snapshot, "DBSnapshotNotFound", DBSnapshotIdentifier=snapshot_id)
             logger.info("deleted source snapshot %s (retention)", snapshot_id)
             result["deleted"].append(snapshot_id)

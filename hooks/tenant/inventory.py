@@ -105,6 +105,11 @@ def _own_timestamp(namespace, name):
     return timestamp if parsed.name == namespace else None
 
 
+def registered_timestamps(ssm, namespace):
+    """The timestamps of the namespace's database registrations (/<ns>/db/databases/<ts>)."""
+    return _registered_timestamps(ssm, namespace)
+
+
 def _registered_timestamps(ssm, namespace):
     return set(registrations(ssm, namespace))
 

@@ -27,7 +27,7 @@ def db_env(mariadb, pki, **overrides):
         "DB_TIMESTAMP": DB_TIMESTAMP,
         "APP_NAMESPACE": "xy-0146-qa",
         "APP_FILES_BUCKET": "tenantstack-files-common-nonprod",
-        "APP_FILES_PREFIX": "xy-0146-qa/",
+        "APP_FILES_PREFIX": "xy-0146-qa/files/%s/" % DB_TIMESTAMP,
     }
     env.update(overrides)
     return env

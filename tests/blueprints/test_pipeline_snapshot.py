@@ -75,7 +75,7 @@ def test_the_pipeline_may_start_the_snapshot_build_only_when_it_has_one():
     assert "project/xy-0146-dev-snapshot" not in builds(GITHUB)
 
 
-def test_the_snapshot_role_snapshots_dev_s_databases_only_with_its_tags_and_deletes_nothing():
+def test_the_snapshot_role_snapshots_dev_s_databases_only_with_its_tags_and_deletes_no_snapshot():
     template = render_blueprint(TenantDeployProject, {"Namespace": "xy-0146-dev", "BuildImage": IMAGE,
                                                       "DataSource": "snapshot"})
     statements = {s["Sid"]: s for s in properties(template, "SnapshotRole")["Policies"][0]["PolicyDocument"]["Statement"]}
@@ -85,7 +85,11 @@ def test_the_snapshot_role_snapshots_dev_s_databases_only_with_its_tags_and_dele
         ["db", "xy-0146-dev-db-*"], ["snapshot", "xy-0146-dev-????????t??????z"]]
     assert snapshot["Condition"] == {"StringEquals": {"aws:RequestTag/Namespace": "xy-0146-dev"}}
     actions = {action for s in statements.values() for action in s["Action"]}
-    assert not {a for a in actions if a.split(":")[1].startswith(("Delete", "Copy", "Restore", "Modify"))}
+    assert not {a for a in actions if a.startswith("rds:") and a.split(":")[1].startswith(
+        ("Delete", "Copy", "Restore", "Modify"))}
+    # the files captured with the snapshot: dev's own files only (a failed capture's are deleted)
+    files = [statements[sid] for sid in ("ManageOwnFiles", "ReadSourceFiles")]
+    assert {r["Fn::Sub"].split("}/", 1)[1] for f in files for r in f["Resource"]} == {"xy-0146-dev/files/*"}
 
 
 @pytest.mark.parametrize("blueprint, variables", [

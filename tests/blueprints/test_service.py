@@ -204,7 +204,7 @@ def test_the_php_container_gets_the_database_and_the_namespace():
         "DB_TIMESTAMP": TIMESTAMP,
         "APP_NAMESPACE": "xy-0146-qa",
         "APP_FILES_BUCKET": {"Ref": "AppFilesBucketName"},
-        "APP_FILES_PREFIX": "xy-0146-qa/",
+        "APP_FILES_PREFIX": "xy-0146-qa/files/%s/" % TIMESTAMP,  # the files of the data set of TIMESTAMP
     }
 
 

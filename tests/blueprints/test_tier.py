@@ -150,6 +150,12 @@ def test_app_files_bucket_is_unnamed_encrypted_versioned_private_and_retained():
     assert bucket["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
 
 
+def test_app_files_bucket_aborts_incomplete_copies_and_expires_no_file():
+    (rule,) = properties(render(), "AppFilesBucket")["LifecycleConfiguration"]["Rules"]
+    assert rule == {"Id": "abort-incomplete-copies", "Status": "Enabled",
+                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}}
+
+
 def test_app_files_bucket_policy_denies_every_request_without_tls():
     policy = properties(render(), "AppFilesBucketPolicy")
     assert policy["Bucket"] == {"Ref": "AppFilesBucket"}

@@ -44,6 +44,16 @@ def bucket(world):
     return world.resolve(world.stacks[naming.artifacts_stack_name(PROJECT)], {"Ref": "ArtifactBucket"})
 
 
+def files_bucket(world, ns):
+    """The ARN of the namespace's tier's files bucket."""
+    return "arn:aws:s3:::%s" % isolation.tier_output(world, ns.name, "AppFilesBucketName")
+
+
+def files_object(world, ns, name="uploads/report.pdf"):
+    """An object of the namespace's data set of TS."""
+    return "%s/%s%s" % (files_bucket(world, ns), naming.files_prefix(ns, TS), name)
+
+
 def service_role(ns, logical_id="TaskRole"):
     return "arn:aws:iam::%s:role/%s%s-1A2B" % (ACCOUNT, naming.service_role_name_prefix(ns), logical_id)
 
@@ -108,6 +118,16 @@ def needs(world, ns):
         ("codebuild:BatchGetBuilds", arn("codebuild", "project/%s" % naming.deploy_project_name(ns)), {}),
         ("s3:GetObject", "arn:aws:s3:::%s/%s" % (bucket(world), SOURCE_ZIP), {}),
         ("s3:PutObject", "arn:aws:s3:::%s/%sXyZ.zip" % (bucket(world), status), {}),
+        # hooks.steps.files: <source>/files/<ts>/ read and listed in its tier's bucket, copied (in parts above the
+        # threshold) to <ns>/files/<ts>/ in the namespace's; hooks.steps.retention deletes a retired timestamp's.
+        ("s3:ListBucket", files_bucket(world, source), {"s3:prefix": naming.files_prefix(source, TS)}),
+        ("s3:GetObject", files_object(world, source), {}),
+        ("s3:GetObjectTagging", files_object(world, source), {}),
+        ("s3:ListBucket", files_bucket(world, ns), {"s3:prefix": naming.files_prefix(ns, TS)}),
+        ("s3:PutObject", files_object(world, ns), {}),
+        ("s3:AbortMultipartUpload", files_object(world, ns), {}),
+        ("s3:GetObject", files_object(world, ns), {}),
+        ("s3:DeleteObject", files_object(world, ns), {}),
         # hooks.steps.images: the pinned digest exists, then it gets the tag deployed-<environment>-<digest>.
         ("ecr:DescribeImages", repository(PROJECT, "php"), {}),
         ("ecr:BatchGetImage", repository(PROJECT, "php"), {}),
@@ -147,11 +167,20 @@ def forbidden(world, ns):
         ("ecr:PutLifecyclePolicy", repository(PROJECT, "php"), {}),
         ("ecr:PutImage", repository("ab-0212", "php"), {}),
         ("ecr:DescribeImages", repository("ab-0212", "php"), {}),
+        # Files: never another namespace's data sets, nor its own files outside files/ (the application's).
+        ("s3:GetObject", files_object(world, other), {}),
+        ("s3:PutObject", files_object(world, other), {}),
+        ("s3:ListBucket", files_bucket(world, other), {"s3:prefix": naming.files_prefix(other, TS)}),
+        ("s3:PutObject", "%s/%suploads/report.pdf" % (files_bucket(world, ns), naming.s3_prefix(ns)), {}),
+        ("s3:GetObject", "%s/%suploads/report.pdf" % (files_bucket(world, source), naming.s3_prefix(source)), {}),
     ] + ([] if source == ns else [  # the source's own databases' final snapshots are not promotion sources
         ("rds:DescribeDBSnapshots", arn("rds", "snapshot:%s" % naming.final_snapshot_id(source, TS, TS)), {}),
         ("rds:DeleteDBSnapshot", arn("rds", "snapshot:%s" % naming.snapshot_id(source, TS)),
          {"aws:ResourceTag/%s" % naming.COPIED_FROM_TAG: "x"}),  # the source's snapshots are never deleted
         ("rds:AddTagsToResource", arn("rds", "snapshot:%s" % naming.snapshot_id(source, TS)), {}),
+        # The source's files are read, never written or deleted.
+        ("s3:PutObject", files_object(world, source), {}),
+        ("s3:DeleteObject", files_object(world, source), {}),
     ])
 
 

@@ -231,6 +231,7 @@ STEP_MARKERS = [
     "lock",  # deploy lock taken
     "deploying %s" % TS2,  # live state recorded
     "restore snapshot xy-0146-dev-%s" % TS2,  # restored as it is: qa and dev share the tier key
+    "files of %s: copying" % TS2,  # the data set's files being copied (hooks.steps.files)
     "db: complete",  # new database stack created
     "service: complete",  # service stack updated
     "xy-0146-qa: stable after",  # stable gate passed

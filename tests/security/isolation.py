@@ -31,8 +31,12 @@ CONTEXT = {"aws:SecureTransport": "true", "aws:PrincipalAccount": ACCOUNT}
 # snapshots <source_namespace(A)>-<timestamp> (the same project's, hooks.steps.source_snapshot checks).
 # Only these actions on only those snapshots are exempt; anything else of the source
 # namespace (its databases, final snapshots, parameters ...) stays out of reach.
+# The same holds for the data set's files `<source>/files/<timestamp>/` (hooks.steps.files copies them): read
+# and listed, never written or deleted; the source's other files (`<source>/uploads/...`) stay out of reach.
+# Exempt only for the namespace's deploy role, which promotes; its service's roles get nothing of the source.
 PROMOTION_ACTIONS = (
     "rds:CopyDBSnapshot", "rds:DescribeDBSnapshots", "rds:ListTagsForResource", "rds:RestoreDBInstanceFromDBSnapshot",
+    "s3:GetObject", "s3:GetObjectTagging", "s3:ListBucket",
 )
 
 
@@ -148,6 +152,11 @@ def targets(world, namespace):
             log_group, naming.container_log_stream(naming.MIGRATE_CONTAINER, "0123abcd")))),
         Target("s3", "object", "arn:%s:s3:::%s/%suploads/report.pdf" % (PARTITION, bucket, naming.s3_prefix(namespace))),
         Target("s3", "bucket", "arn:%s:s3:::%s" % (PARTITION, bucket), (("s3:prefix", naming.s3_prefix(namespace)),)),
+        # A data set's files (hooks.steps.files): what the same project's promotions copy from.
+        Target("s3", "object", "arn:%s:s3:::%s/%suploads/report.pdf" % (
+            PARTITION, bucket, naming.files_prefix(namespace, timestamp)), (), True),
+        Target("s3", "bucket", "arn:%s:s3:::%s" % (PARTITION, bucket),
+               (("s3:prefix", naming.files_prefix(namespace, timestamp)),), True),
         Target("rds", "db", arn("rds", "db:%s" % instance)),
         Target("rds", "snapshot", arn("rds", "snapshot:%s" % naming.final_snapshot_id(namespace, timestamp, timestamp))),
         Target("rds", "snapshot", arn("rds", "snapshot:%s" % naming.snapshot_id(namespace, timestamp)), (), True),
@@ -253,7 +262,9 @@ class Ask:
 def asks(role, other_namespace, world):
     """The proof's requests of `role` on `other_namespace`'s resources: every target, every action
     IAM defines on it, with the context the proof fixes (CONTEXT and the target's own keys)."""
-    promotes_from_other = source_namespace(world, role.namespace) == other_namespace
+    # Only the role that deploys (promotes into) the namespace: its task and execution roles get no exemption.
+    promotes_from_other = (source_namespace(world, role.namespace) == other_namespace
+                           and role.arn.endswith(":role/%s" % naming.deploy_project_name(role.namespace)))
     found = targets(world, other_namespace)
     if project_of(other_namespace) != project_of(role.namespace):
         found += project_targets(project_of(other_namespace))

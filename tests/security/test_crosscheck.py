@@ -75,7 +75,7 @@ def test_a_widened_policy_is_allowed_by_both_evaluators(tmp_path):
     (role,) = [r for r in isolation.roles(world).values() if r.where == widening.TASK_ROLE]
     asks = [a for a in isolation.asks(role, "ab-0212-qa", world)
             if a.request.action == "s3:GetObject" and a.target.resource_type == "object"
-            and "/ab-0212-qa/" in a.target.arn]  # the other tenant's file, not the tier's log objects
+            and "/ab-0212-qa/uploads/" in a.target.arn]  # the other tenant's file (not a data set's, not a log)
     (case,) = crosscheck.concrete_cases(world, asks)
     plain_http = dict(case.request.context, **{"aws:SecureTransport": "false"})
     insecure = crosscheck.Case(case.ask, iam_eval.Request(

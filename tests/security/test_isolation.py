@@ -97,6 +97,8 @@ def needs_of_deploy_role(ns):
         ("rds:AddTagsToResource", copy, {}),
         ("rds:DescribeDBSnapshots", copy, {}),
         ("rds:RestoreDBInstanceFromDBSnapshot", copy, {}),
+        # within a tier the database restores the source snapshot as it is (naming.restores_from)
+        ("rds:RestoreDBInstanceFromDBSnapshot", source, {}),
         ("rds:DeleteDBSnapshot", copy, {"aws:ResourceTag/%s" % naming.COPIED_FROM_TAG: "x"}),
         ("rds:CreateDBSnapshot", final, {}),
         # hooks.steps.retention: its own final snapshots, the pipeline's (tag RetiredFrom).
@@ -127,6 +129,24 @@ def needs_of_deploy_role(ns):
             naming.db_instance_id(ns, timestamp), "slowquery")), {}),
         ("logs:PutRetentionPolicy", isolation.arn("logs", "log-group:%s" % naming.rds_log_group_name(
             naming.db_instance_id(ns, timestamp), "error")), {}),
+    ] + needs_of_files(settings["source_namespace"], timestamp, ns, timestamp)
+
+
+def needs_of_files(source, source_timestamp, ns, timestamp):
+    """A data set's files copied (hooks.steps.files, hooks/ops/capture_files.py): `<source>/files/<ts>/` read and
+    listed in its tier's bucket, `<ns>/files/<ts>/` written, listed and (retention, a failed capture) deleted."""
+    def files(namespace, stamp):
+        bucket = isolation.tier_output(WORLD, namespace, "AppFilesBucketName")
+        prefix = naming.files_prefix(namespace, stamp)
+        return "arn:%s:s3:::%s/%suploads/a.png" % (PARTITION, bucket, prefix), "arn:%s:s3:::%s" % (
+            PARTITION, bucket), {"s3:prefix": prefix}
+
+    read, read_bucket, read_prefix = files(source, source_timestamp)
+    own, own_bucket, own_prefix = files(ns, timestamp)
+    return [
+        ("s3:GetObject", read, {}), ("s3:ListBucket", read_bucket, read_prefix),
+        ("s3:PutObject", own, {}), ("s3:GetObject", own, {}), ("s3:DeleteObject", own, {}),
+        ("s3:ListBucket", own_bucket, own_prefix),
     ]
 
 
@@ -172,7 +192,10 @@ def needs_of_snapshot_role(ns):
         ("rds:DescribeDBSnapshots", snapshot, {}),
         ("logs:CreateLogStream", stream, {}),
         ("logs:PutLogEvents", stream, {}),
-    ]
+        # its files captured with it (hooks/ops/capture_files.py): the bucket from the tier stack
+        ("cloudformation:DescribeStacks", isolation.arn("cloudformation", "stack/%s/0a1b2c3d" % naming.tier_stack_name(
+            naming.parse_namespace(ns).shared_namespace)), {}),
+    ] + needs_of_files(ns, active, ns, "20261201t101500z")
 
 
 def needs_of_fleet_builds_role(project):
@@ -315,6 +338,17 @@ def test_an_execution_role_that_may_pull_every_repository_is_a_leak_of_another_p
                                      "ecr:GetDownloadUrlForLayer")}
     assert all(leak.statements == ("PullImages",) for leak in found)
     assert isolation.leaks(ROLES[role.arn], "ab-0212-qa", WORLD, RESOURCE_POLICIES) == []  # as rendered: none
+
+
+def test_a_task_role_that_may_read_its_source_namespaces_data_set_files_is_a_leak(tmp_path):
+    """The promotion's exemption (the source's files read and listed) is its deploy role's alone."""
+    dev_files = "arn:${AWS::Partition}:s3:::${AppFilesBucketName}/%s" % naming.files_pattern("xy-0146-dev")
+    world = widening.widened_world(tmp_path, "ManageNamespaceFiles", dev_files)
+    (role,) = [r for r in isolation.roles(world).values() if r.where == widening.TASK_ROLE]
+    found = isolation.leaks(role, "xy-0146-dev", world, isolation.resource_policies(world))
+    assert {leak.action for leak in found} >= {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
+    assert all("/xy-0146-dev/files/" in leak.resource for leak in found)
+    assert isolation.leaks(ROLES[role.arn], "xy-0146-dev", WORLD, RESOURCE_POLICIES) == []  # as rendered: none
 
 
 def test_a_condition_the_evaluator_does_not_implement_fails_the_proof_loudly(tmp_path):

@@ -2,7 +2,8 @@
 from dataclasses import replace
 from pathlib import Path
 
-from hooks import errors
+from hooks import aws, errors
+from hooks.aws import file_copy
 from hooks.cli import options, output
 from hooks.config import envfile, hookargs
 from hooks.ops import reap as reaping
@@ -22,14 +23,15 @@ re-checked right before each deletion. Progress goes to stderr.
 
 Final snapshots are then pruned by the retention rule of the env file (keep_final_snapshots,
 default 3 newest; keep_final_snapshot_days, default 30: younger ones stay; one a restore copy
-was made from, or not available, or not the pipeline's, always stays). The dry run lists each
-with its verdict. The namespace's own snapshots <namespace>-<ts> (what `tenantstack snapshot`
-takes in dev) go by the same kind of rule (keep_source_snapshots, default 5 newest;
-keep_source_snapshot_days, default 14), and never one that an environment runs, retains or
-will deploy: every env file of the env file's directory and the project's pointers, databases
-and deploy locks are read first. Replaced task definition revisions beyond keep_task_definitions (default 5
-newest) are deregistered; one the service runs never is. The dry run lists them when some
-would go.
+was made from, or not available, or not the pipeline's, always stays). The files of a retired
+timestamp, <namespace>/files/<timestamp>/, go with its last final snapshot, first (a failure to
+delete them keeps that snapshot). The dry run lists each with its verdict. The namespace's own
+snapshots <namespace>-<ts> (what `tenantstack snapshot` takes in dev) go by the same kind of rule
+(keep_source_snapshots, default 5 newest; keep_source_snapshot_days, default 14), and never one
+that an environment runs, retains or will deploy: every env file of the env file's directory and
+the project's pointers, databases and deploy locks are read first. Replaced task definition
+revisions beyond keep_task_definitions (default 5 newest) are deregistered; one the service runs
+never is. The dry run lists them when some would go.
 
 examples:
   tenantstack reap xy-0146-qa
@@ -105,8 +107,9 @@ def run(args):
 
 
 def _prune(clients, values, apply):
-    return retention.prune(clients.rds, clients.tagging, values["namespace"], values["keep_final_snapshots"],
-                           values["keep_final_snapshot_days"], apply=apply)
+    return retention.prune_namespace(
+        clients.rds, clients.tagging, clients.cfn, clients.ssm, aws.client("s3"), values["namespace"],
+        values["shared_namespace"], values["keep_final_snapshots"], values["keep_final_snapshot_days"], apply=apply)
 
 
 def _deregister(clients, values, apply):
@@ -132,9 +135,13 @@ def _print_task_definitions(namespace, revisions, dry_run):
 
 
 def _prune_sources(clients, values, path, apply):
+    try:  # as retention.prune_namespace: where the captured files are unknown, nothing is pruned
+        files = (aws.client("s3"), file_copy.files_bucket(clients.cfn, values["shared_namespace"]))
+    except errors.BadInput as error:
+        return {"deleted": [], "kept": [], "failed": [("files", str(error))], "verdicts": [], "files": {}}
     return source_retention.prune(clients.rds, clients.tagging, clients.ssm, values["namespace"],
                                   values["keep_source_snapshots"], values["keep_source_snapshot_days"],
-                                  Path(path).parent, apply=apply)
+                                  Path(path).parent, apply=apply, files=files)
 
 
 def _print_retention(namespace, pruned, dry_run, what="final snapshot", headers=RETENTION_HEADERS):
@@ -146,6 +153,8 @@ def _print_retention(namespace, pruned, dry_run, what="final snapshot", headers=
         print("%s: %ss: %d, retention would delete %d" % (namespace, what, len(pruned["verdicts"]), len(doomed)))
         rows = [(v.snapshot.snapshot_id, v.action, v.reason) for v in pruned["verdicts"]]
         print("\n".join("  " + line for line in output.table(headers, rows)))
+        for timestamp, prefix in sorted(pruned.get("files", {}).items()):
+            print("  files %s: would be deleted with the last final snapshot of %s" % (prefix, timestamp))
         return
     if pruned["deleted"]:
         print("%s: deleted %d %s(s) by retention" % (namespace, len(pruned["deleted"]), what))
@@ -153,6 +162,8 @@ def _print_retention(namespace, pruned, dry_run, what="final snapshot", headers=
             print("  %s: deleted" % snapshot_id)
         for verdict in pruned["kept"]:
             print("  %s: kept (%s)" % (verdict.snapshot.snapshot_id, verdict.reason))
+    for timestamp, prefix in sorted(pruned.get("files", {}).items()):
+        print("  files %s: deleted with the last final snapshot of %s" % (prefix, timestamp))
 
 
 def _count(roles, verb):

@@ -116,6 +116,7 @@ def status_json(status, env_file):
         "shared_namespace": status.shared_namespace,
         "retain_previous": status.retain_previous,
         "active": status.databases.active,
+        "active_files": active_files(status),
         "databases": [database_json(role) for role in status.databases.roles],
         "service": service_json(status.service),
         "lock": lock_json(status.lock),
@@ -193,6 +194,12 @@ def instance_cell(database):
     return "none; its restore copy %s is left" % naming.restore_snapshot_id(namespace, timestamp)
 
 
+def active_files(status):
+    """The active data set's files prefix, <ns>/files/<active>/ (None without an active database)."""
+    active = status.databases.active
+    return naming.files_prefix(status.namespace, active) if active else None
+
+
 def status_lines(status, env_file):
     unset = "none (%s is not set)" % naming.ssm_active_parameter(status.namespace)
     lines = [
@@ -200,6 +207,8 @@ def status_lines(status, env_file):
         % (status.namespace, status.shared_namespace, status.retain_previous, env_file),
         "active database: %s" % (status.databases.active or unset),
     ]
+    if status.databases.active:
+        lines.append("active files: %s (in the tier's files bucket)" % active_files(status))
     if status.databases.roles:
         rows = [
             (role.timestamp, role.role, instance_cell(role.database), role.database.stack_status or "none",

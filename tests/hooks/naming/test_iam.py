@@ -23,6 +23,7 @@ NS, TS, LATER = "xy-0146-qa", "20260115t103000z", "20260201t000000z"
         pytest.param(lambda: naming.log_groups_arn_resource(NS), "log-group:/xy-0146-qa/*", id="log-groups"),
         pytest.param(lambda: naming.s3_keys_pattern("codebuild-cache/x/"), "codebuild-cache/x/*", id="s3-keys"),
         pytest.param(lambda: naming.s3_prefix_pattern(NS), "xy-0146-qa/*", id="s3-prefix"),
+        pytest.param(lambda: naming.files_pattern(NS), "xy-0146-qa/files/*", id="files"),
         pytest.param(lambda: naming.stack_arn_resource(NS), "stack/xy-0146-qa-*/*", id="stacks"),
         pytest.param(lambda: naming.stack_arn_resource("common-prod"), "stack/common-prod-*/*", id="tier-stacks"),
         pytest.param(lambda: naming.deploy_stack_arn_resource(NS), "stack/xy-0146-qa-deploy/*", id="deploy-stack"),

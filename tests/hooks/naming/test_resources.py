@@ -32,6 +32,9 @@ TS = "20260115t103000z"
         pytest.param(lambda: naming.db_secret_name("xy-0146-qa"), "xy-0146-qa/db/master", id="secret-name"),
         pytest.param(lambda: naming.log_group_name("xy-0146-qa"), "/xy-0146-qa/service", id="log-group"),
         pytest.param(lambda: naming.s3_prefix("xy-0146-qa"), "xy-0146-qa/", id="s3-prefix"),
+        pytest.param(lambda: naming.files_root("xy-0146-qa"), "xy-0146-qa/files/", id="files-root"),
+        pytest.param(lambda: naming.files_prefix("xy-0146-qa", TS), "xy-0146-qa/files/20260115t103000z/",
+                     id="files-prefix"),
         pytest.param(
             lambda: naming.final_snapshot_id("xy-0146-qa", TS, "20260201t000000z"),
             "xy-0146-qa-db-20260115t103000z-final-20260201t000000z",
@@ -149,3 +152,13 @@ def test_log_groups(built, expected):
 
 def test_the_service_log_group_is_below_the_prefix():
     assert naming.log_group_name("ab-0212-prod").startswith(naming.log_group_prefix("ab-0212-prod"))
+
+
+def test_files_prefix_round_trips_and_refuses_what_is_not_one():
+    namespace, timestamp = naming.parse_files_prefix(naming.files_prefix("xy-0146-qa", TS))
+    assert (namespace.name, timestamp) == ("xy-0146-qa", TS)
+    for bad in ("xy-0146-qa/files/20260115t103000z", "xy-0146-qa/uploads/20260115t103000z/", "xy-0146-qa/"):
+        with pytest.raises(naming.NamingError, match="files prefix"):
+            naming.parse_files_prefix(bad)
+    with pytest.raises(naming.NamingError, match="timestamp"):
+        naming.files_prefix("xy-0146-qa", "2026-01-15")

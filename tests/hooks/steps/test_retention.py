@@ -7,11 +7,13 @@ import pytest
 from botocore.stub import Stubber
 
 from hooks import naming
+from hooks.aws import file_copy
 from hooks.steps import retention
 from tests.hooks.tenant.test_inventory import aws_tags, create_instance
 
 NOW = datetime.datetime(2026, 12, 1, tzinfo=datetime.timezone.utc)
 QA, PROD, DEV = "xy-0146-qa", "xy-0146-prod", "xy-0146-dev"
+T_A, T_B = "20250101t000000z", "20250202t000000z"
 
 
 def taken(days_ago, hour=0):
@@ -158,3 +160,76 @@ def test_a_listing_the_tagging_api_refuses_prunes_nothing_and_says_so():
         result = retention.prune(None, tagging, QA, keep=3, days=30, now=NOW)
     assert (result["deleted"], result["verdicts"]) == ([], [])
     assert [what for what, _ in result["failed"]] == ["listing"] and "AccessDeniedException" in result["failed"][0][1]
+
+
+# --- the files of a data set go with its last final snapshot -------------------------------------
+
+
+def verdict(timestamp, action):
+    return retention.Verdict(final(400, timestamp), action, "")
+
+
+@pytest.mark.parametrize("given, in_use, expected", [
+    pytest.param([verdict(T_A, "delete")], set(), {T_A}, id="last-final-goes"),
+    pytest.param([verdict(T_A, "delete"), verdict(T_A, "delete")], set(), {T_A}, id="every-final-goes"),
+    pytest.param([verdict(T_A, "delete"), verdict(T_A, "keep")], set(), set(), id="one-final-kept"),
+    pytest.param([verdict(T_A, "keep")], set(), set(), id="kept"),
+    pytest.param([verdict(T_A, "delete"), verdict(T_B, "delete")], {T_B}, {T_A}, id="in-use-stays"),
+])
+def test_files_go_only_with_the_last_final_snapshot_of_a_timestamp_not_in_use(given, in_use, expected):
+    assert retention.files_to_delete(given, in_use) == expected
+
+
+def test_files_are_deleted_before_their_last_final_snapshot_and_a_failure_keeps_it(aws, monkeypatch):
+    """Against the endpoint: the files of a pruned timestamp go first; those of a timestamp in use (a database,
+    a capture <ns>-<ts>) or with a kept final snapshot stay; a failed deletion keeps the snapshot for the next run."""
+    from hooks.aws import clients, drills
+    rds, tagging, s3 = aws.client("rds"), aws.client("resourcegroupstaggingapi"), aws.client("s3")
+    s3.create_bucket(Bucket="tier-files")
+    finals = {}
+    for age, timestamp in ((400, "20250101t000000z"), (300, "20250202t000000z"), (200, "20250303t000000z"),
+                           (1, "20250404t000000z")):
+        create_instance(rds, QA, timestamp)
+        instance_id = naming.db_instance_id(QA, timestamp)
+        finals[timestamp] = naming.final_snapshot_id(QA, timestamp, taken(age))
+        rds.create_db_snapshot(DBSnapshotIdentifier=finals[timestamp], DBInstanceIdentifier=instance_id, Tags=aws_tags(
+            QA) + [{"Key": naming.RETIRED_FROM_TAG, "Value": instance_id}])
+        s3.put_object(Bucket="tier-files", Key=naming.files_prefix(QA, timestamp) + "a.pdf", Body=b"%")
+    captured = "20250202t000000z"  # the namespace has a snapshot <ns>-<ts>: other namespaces may promote it
+    rds.create_db_snapshot(DBSnapshotIdentifier=naming.snapshot_id(QA, captured),
+                           DBInstanceIdentifier=naming.db_instance_id(QA, captured), Tags=aws_tags(QA))
+    files = retention.Files(s3, "tier-files", frozenset({"20250303t000000z"}))  # its database exists
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws.url)
+    for key in ("AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, aws.env[key])
+    monkeypatch.setenv(drills.FAULTS_VARIABLE, "s3.DeleteObjects")
+    failing = retention.Files(clients.client("s3"), "tier-files", files.in_use)
+    result = retention.prune(rds, tagging, QA, keep=1, days=30, now=NOW, files=failing)
+    assert sorted(result["deleted"]) == sorted([finals["20250202t000000z"], finals["20250303t000000z"]])
+    assert result["failed"][0][0] == naming.files_prefix(QA, "20250101t000000z") and result["files"] == {}
+    assert finals["20250101t000000z"] in manual_snapshots(rds)  # kept: its files could not go
+
+    monkeypatch.delenv(drills.FAULTS_VARIABLE)
+    result = retention.prune(rds, tagging, QA, keep=1, days=30, now=NOW, files=files)
+    assert (result["deleted"], result["failed"]) == ([finals["20250101t000000z"]], [])
+    assert result["files"] == {"20250101t000000z": naming.files_prefix(QA, "20250101t000000z")}
+    assert sorted(key.split("/")[2] for key, _, _ in file_copy.list_files(s3, "tier-files", "")) == [
+        "20250202t000000z", "20250303t000000z", "20250404t000000z"]
+
+
+def test_files_stay_with_a_final_snapshot_the_tagging_listing_does_not_show_yet(aws):
+    rds, tagging, s3 = aws.client("rds"), aws.client("resourcegroupstaggingapi"), aws.client("s3")
+    s3.create_bucket(Bucket="tier-files")
+    create_instance(rds, QA, T_A)
+    instance_id = naming.db_instance_id(QA, T_A)
+    listed = naming.final_snapshot_id(QA, T_A, taken(400))
+    rds.create_db_snapshot(DBSnapshotIdentifier=listed, DBInstanceIdentifier=instance_id,
+                           Tags=aws_tags(QA) + [{"Key": naming.RETIRED_FROM_TAG, "Value": instance_id}])
+    unlisted = naming.final_snapshot_id(QA, T_A, taken(0))  # untagged: as a just-taken one the listing lags behind
+    rds.create_db_snapshot(DBSnapshotIdentifier=unlisted, DBInstanceIdentifier=instance_id)
+    s3.put_object(Bucket="tier-files", Key=naming.files_prefix(QA, T_A) + "a.pdf", Body=b"%")
+    result = retention.prune(rds, tagging, QA, keep=0, days=0, now=NOW, files=retention.Files(s3, "tier-files",
+                                                                                              frozenset()))
+    assert (result["deleted"], result["files"]) == ([listed], {})
+    assert [key for key, _, _ in file_copy.list_files(s3, "tier-files", "")] == [naming.files_prefix(QA, T_A) + "a.pdf"]

@@ -18,6 +18,7 @@ from hooks.lock import rules as lock_rules
 from hooks.steps import retire
 from hooks.steps.retire import KEEP, RETIRE, Decision
 from tests.hooks.steps.test_retention import seed_finals
+from tests.hooks.cli.commands.seeded import files_tier
 from tests.hooks.tenant.test_inventory import (  # noqa: F401  (aws: the caching fixture)
     CLUSTER,
     NS,
@@ -278,7 +279,8 @@ def test_retire_never_deletes_without_a_final_snapshot(aws):
 
 def deployed_tenant(aws, flips=(T1, T3, T4)):
     """xy-0146-qa after flips T1 -> T3 -> T4, plus T2 (a failed run's leftover), with the
-    service on T4; and xy-0146-prod with databases at the same timestamps."""
+    service on T4; and xy-0146-prod with databases at the same timestamps; the tier's files bucket."""
+    files_tier(aws)
     for timestamp in (T1, T2, T3, T4):
         create_database(aws, NS, timestamp)
         create_database(aws, OTHER, timestamp)

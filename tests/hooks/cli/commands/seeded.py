@@ -5,9 +5,11 @@ pointer versions carry the description the flip writes; the service runs on the 
 cluster with the env files' desired count (the endpoint reports 2 tasks running).
 """
 import datetime
+import json
 import re
 
 from hooks import naming
+from hooks.aws import file_copy
 from hooks.config import envfile
 from hooks.lock import deploy_lock
 from hooks.steps import pointer
@@ -62,9 +64,20 @@ def run_service(ecs, namespace, timestamp, shared_namespace="common-nonprod"):
     return arn
 
 
+def files_tier(aws, shared_namespace="common-nonprod"):
+    """The tier stack's files bucket (output AppFilesBucketName: where retention finds a tenant's files), once."""
+    cfn, stack = aws.client("cloudformation"), naming.tier_stack_name(shared_namespace)
+    if not any(s["StackName"] == stack for s in cfn.describe_stacks()["Stacks"]):
+        cfn.create_stack(StackName=stack, TemplateBody=json.dumps({
+            "Resources": {"AppFilesBucket": {"Type": "AWS::S3::Bucket"}},
+            "Outputs": {"AppFilesBucketName": {"Value": {"Ref": "AppFilesBucket"}}}}))
+    return file_copy.files_bucket(cfn, shared_namespace)
+
+
 def tenant(aws, namespace, flips, leftovers=(), shared_namespace="common-nonprod"):
     """Databases of every flipped timestamp and of each leftover, the pointer moved through
-    `flips`, the service on the last one."""
+    `flips`, the service on the last one; the tier's files bucket."""
+    files_tier(aws, shared_namespace)
     for timestamp in sorted(set(flips) | set(leftovers)):
         create_database(aws, namespace, timestamp)
     flip(aws.client("ssm"), namespace, *flips)

@@ -6,7 +6,7 @@ import pytest
 from hooks import cli, naming
 from hooks.aws import drills
 from hooks.lock import deploy_lock
-from tests.hooks.cli.commands.seeded import environments, hold_lock, tenant
+from tests.hooks.cli.commands.seeded import environments, files_tier, hold_lock, tenant
 from tests.hooks.steps.test_retention import seed_finals
 from tests.hooks.tenant.test_inventory import T1, T2, T3, T4
 
@@ -141,6 +141,11 @@ def test_reap_prunes_final_snapshots_by_the_env_files_retention_and_lists_them_f
     tenant(cli_aws, QA, flips=[T1])
     rds = cli_aws.client("rds")
     newest, older, oldest = seed_finals(rds, QA, [100, 200, 300], timestamp=T1)
+    # The files of each retired timestamp, and of the active one (its database exists: never deleted).
+    s3, bucket = cli_aws.client("s3"), files_tier(cli_aws)
+    timestamps = [naming.parse_final_snapshot_id(final)[1] for final in (newest, older, oldest)] + [T1]
+    for timestamp in timestamps:
+        s3.put_object(Bucket=bucket, Key=naming.files_prefix(QA, timestamp) + "upload.pdf", Body=b"%")
     code, out, err = reap(capsys, envs)
     assert (code, err) == (0, "")
     assert out.splitlines()[3:] == [  # after the databases' table (one active database)
@@ -149,7 +154,8 @@ def test_reap_prunes_final_snapshots_by_the_env_files_retention_and_lists_them_f
         "  %s  keep       one of the newest 1" % newest,
         "  %s  delete     older than 30 days and not one of the newest 1" % older,
         "  %s  delete     older than 30 days and not one of the newest 1" % oldest,
-    ]
+    ] + ["  files %s: would be deleted with the last final snapshot of %s" % (naming.files_prefix(QA, timestamp),
+                                                                            timestamp) for timestamp in timestamps[1:3]]
     code, out, err = reap(capsys, envs, "--apply")
     assert code == 0, err
     assert out.splitlines() == [
@@ -157,9 +163,13 @@ def test_reap_prunes_final_snapshots_by_the_env_files_retention_and_lists_them_f
         "  %s: deleted" % older,
         "  %s: deleted" % oldest,
         "  %s: kept (one of the newest 1)" % newest,
-    ]
+    ] + ["  files %s: deleted with the last final snapshot of %s" % (naming.files_prefix(QA, timestamp), timestamp)
+         for timestamp in timestamps[1:3]]
     remaining = {s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]}
     assert remaining == {newest}
+    files = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert sorted(files) == sorted(naming.files_prefix(QA, timestamp) + "upload.pdf" for timestamp in
+                                   (timestamps[0], T1))
 
 
 def test_a_final_snapshot_retention_cannot_delete_fails_reap_with_exit_4_and_the_rest_still_go(

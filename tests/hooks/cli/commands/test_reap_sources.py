@@ -2,7 +2,7 @@
 import json
 
 from hooks import cli, naming
-from tests.hooks.cli.commands.seeded import environments, hold_lock
+from tests.hooks.cli.commands.seeded import environments, files_tier, hold_lock
 from tests.hooks.steps.test_source_retention import DEV, NOW, PROD, QA, ago
 from tests.hooks.tenant.test_inventory import aws_tags, create_instance
 
@@ -32,6 +32,9 @@ def test_reap_of_the_dev_namespace_deletes_only_snapshots_no_environment_runs_re
     made = {name: snapshot(rds, stamp) for name, stamp in ts.items()}
     register(ssm, PROD, ts["prod-runs"], ts["prod-runs"])  # prod's database, restored from its copy of it
     hold_lock(ssm, QA, ts["lock"], NOW)  # a deploy of qa in flight
+    s3, bucket = cli_aws.client("s3"), files_tier(cli_aws)
+    for name in ("old", "newest"):  # the files captured with two of them
+        s3.put_object(Bucket=bucket, Key=naming.files_prefix(DEV, ts[name]) + "uploads/a.png", Body=b"png")
     envs = environments(tmp_path, **{DEV: {"keep_source_snapshots": 2, "keep_source_snapshot_days": 14},
                                      "ab-0212-qa": {"db_timestamp": ts["old"]},  # another project's: no reference
                                      QA: {"db_timestamp": ts["env-file"]}})
@@ -51,10 +54,13 @@ def test_reap_of_the_dev_namespace_deletes_only_snapshots_no_environment_runs_re
     assert cli.main(["reap", DEV, "--environments", str(envs), "--apply"]) == 0
     listed = {s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]}
     assert listed == set(made.values()) - {made["old"], made["older"]}
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
+    assert keys == {naming.files_prefix(DEV, ts["newest"]) + "uploads/a.png"}  # the old capture's files went with it
 
 
 def test_an_unreadable_env_file_prunes_nothing(cli_aws, tmp_path, capsys):
     rds = cli_aws.client("rds")
+    files_tier(cli_aws)
     create_instance(rds, DEV, ago(400))
     made = snapshot(rds, ago(100))
     envs = environments(tmp_path, **{DEV: {"keep_source_snapshots": 1, "keep_source_snapshot_days": 0}})

@@ -43,6 +43,7 @@ def test_status_shows_each_databases_role_the_service_the_lock_and_the_flips(cli
     assert out == "\n".join([
         "xy-0146-qa  (tier common-nonprod, retain_previous 1, from %s/xy-0146-qa.env)" % envs,
         "active database: 20260103t000000z",
+        "active files: xy-0146-qa/files/20260103t000000z/ (in the tier's files bucket)",
         "databases:",
         "  TIMESTAMP         ROLE       INSTANCE   STACK            REAP    WHY",
         "  20260101t000000z  orphan     available  CREATE_COMPLETE  retire  previously active, beyond retain_previous=1",
@@ -111,6 +112,7 @@ def test_status_json_is_the_documented_schema(cli_aws, envs, capsys):
                 "shared_namespace": "common-nonprod",
                 "retain_previous": 1,
                 "active": T3,
+                "active_files": "xy-0146-qa/files/%s/" % T3,
                 "databases": [
                     database_json(T1, "orphan", "retire", "previously active, beyond retain_previous=1"),
                     database_json(T2, "retained", "keep", "retained: previous #1"),
