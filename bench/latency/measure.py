@@ -24,6 +24,7 @@ from bench.latency.proxy import LatencyProxy
 from bench.results import Row, Section, Table
 
 TARGET = 6.0
+TARGET_FLEET = 20  # the issue's fleet; a smaller one cannot reach 6x (2 tenants: at most 2x)
 PROMOTION_ENV = REPO_ROOT / "environments" / "xy-0146-qa.env"
 GATE_CALLS = frozenset((("ecs", "DescribeServices"), ("ecs", "DescribeTasks"), ("elbv2", "DescribeTargetHealth"),
                         ("ecs", "ListTasks")))
@@ -90,12 +91,20 @@ def outside_waits(phases, total):
     return max(0.0, total - union_seconds([(p.start, p.end) for p in phases]))
 
 
+def aws_wall_minutes(phases, total, scale):
+    """The promotion's wall time on AWS: its waits scaled back up, the time outside them as it was
+    (this machine's CPU and the calls do not scale)."""
+    other = outside_waits(phases, total)
+    return model.aws_minutes(total - other, scale) + other / 60.0
+
+
 def phase_table(phases, total, scale):
     rows = [(p.phase, "%.2f" % p.start, "%.2f" % p.end, "%.2f" % p.seconds, "%.1f" % model.aws_minutes(p.seconds, scale))
             for p in phases]
     other = outside_waits(phases, total)
-    rows.append(("outside the waits", "", "", "%.2f" % other, "%.1f" % model.aws_minutes(other, scale)))
-    rows.append(("promotion (wall)", "0.00", "%.2f" % total, "%.2f" % total, "%.1f" % model.aws_minutes(total, scale)))
+    rows.append(("outside the waits (not scaled)", "", "", "%.2f" % other, "%.1f" % (other / 60.0)))
+    rows.append(("promotion (wall)", "0.00", "%.2f" % total, "%.2f" % total,
+                 "%.1f" % aws_wall_minutes(phases, total, scale)))
     return Table("One promotion under the latency model, by phase (bench seconds since it started; AWS minutes "
                  "= bench seconds / scale / 60)", ("phase", "from", "to", "seconds", "AWS min"), tuple(rows))
 
@@ -103,21 +112,23 @@ def phase_table(phases, total, scale):
 def promotion_row(phases, total, scale):
     parts = ", ".join("%s %.1f" % (p.phase, model.aws_minutes(p.seconds, scale)) for p in phases)
     return Row("promotion.latency", "one promotion's simulated wall time (replacement, TS1 retired)",
-               "%.1f s = %.1f min on AWS" % (total, model.aws_minutes(total, scale)),
-               "AWS minutes by phase: %s; outside the waits %.1f" % (
-                   parts, model.aws_minutes(outside_waits(phases, total), scale)))
+               "%.1f s = %.1f min on AWS" % (total, aws_wall_minutes(phases, total, scale)),
+               "AWS minutes by phase: %s; outside the waits %.1f s (not scaled)" % (
+                   parts, outside_waits(phases, total)))
 
 
 def fleet_row(size, serial, parallel, scale, cpu):
     ratio = serial.ratio(parallel)
+    judged = size >= TARGET_FLEET
     return Row("fleet.latency", "fleet of %d tenants under the latency model, --parallel %d / --parallel %d"
                % (size, fleet.SERIAL, fleet.PARALLEL), "%.2fx" % ratio.median,
                "--parallel %d %.1f s (%.0f min on AWS), --parallel %d %.1f s (%.0f min); CPU of the --parallel %d "
-               "run %.0f s (fleet %.0f s + endpoint %.0f s); target >= %gx"
+               "run %.0f s (fleet %.0f s + endpoint %.0f s); target >= %gx%s"
                % (fleet.SERIAL, serial.median, model.aws_minutes(serial.median, scale), fleet.PARALLEL,
                   parallel.median, model.aws_minutes(parallel.median, scale), fleet.PARALLEL,
-                  cpu[0] + cpu[1], cpu[0], cpu[1], TARGET),
-               ok=ratio.median >= TARGET)
+                  cpu[0] + cpu[1], cpu[0], cpu[1], TARGET,
+                  "" if judged else " (for %d tenants or more: no target)" % TARGET_FLEET),
+               ok=(ratio.median >= TARGET) if judged else None)
 
 
 def children_cpu():
