@@ -99,8 +99,8 @@ def aws_wall_minutes(phases, total, scale):
 
 
 def phase_table(phases, total, scale):
-    rows = [(p.phase, "%.2f" % p.start, "%.2f" % p.end, "%.2f" % p.seconds, "%.1f" % model.aws_minutes(p.seconds, scale))
-            for p in phases]
+    rows = [(p.phase, "%.2f" % p.start, "%.2f" % p.end, "%.2f" % p.seconds,
+             "%.1f" % model.aws_minutes(p.seconds, scale)) for p in phases]
     other = outside_waits(phases, total)
     rows.append(("outside the waits (not scaled)", "", "", "%.2f" % other, "%.1f" % (other / 60.0)))
     rows.append(("promotion (wall)", "0.00", "%.2f" % total, "%.2f" % total,

@@ -95,6 +95,7 @@ def test_a_busy_services_primary_deployment_is_still_rolling_out():
         {"status": "PRIMARY", "rolloutState": "COMPLETED"}, {"status": "ACTIVE", "rolloutState": "COMPLETED"}]}]}
     body, shown = rewrite.rewrite(rewrite.Call("ecs", "DescribeServices"), json.dumps(document).encode(),
                                   lambda kind, name: (kind, name) == (model.SERVICE, "xy-0146-qa"))
+    assert shown == [(model.SERVICE, "xy-0146-qa")]
     deployments = json.loads(body)["services"][0]["deployments"]
     assert [d["rolloutState"] for d in deployments] == ["IN_PROGRESS", "COMPLETED"]
 

@@ -61,7 +61,8 @@ def test_answers_pass_through_byte_for_byte_after_the_call_latency(proxied):
     body = "Action=DescribeStacks&Version=2010-05-15&StackName=other"
     status, headers, answer = raw(proxy.url, "POST", "/", body, form)
     assert b"CREATE_COMPLETE" in answer  # not a stack the model waits for: as the endpoint said it
-    assert (status, headers, REQUEST_ID.sub(b"", answer)) == without_request_id(raw(direct.url, "POST", "/", body, form))
+    expected = without_request_id(raw(direct.url, "POST", "/", body, form))
+    assert (status, headers, REQUEST_ID.sub(b"", answer)) == expected
 
     with LatencyProxy(direct.url, scale=1.0) as slow:  # 1:1 with AWS: 50 ms a describe
         started = time.monotonic()
@@ -92,7 +93,7 @@ def test_a_snapshot_copy_is_creating_for_its_modelled_time_then_available(proxie
 
 
 def test_a_db_stack_is_in_progress_for_the_restore_time_and_other_stacks_are_not(proxied):
-    direct, via, proxy = proxied
+    _, via, proxy = proxied
     cfn = via.client("cloudformation")
     cfn.create_stack(StackName="bt-0001-qa-base", TemplateBody=TEMPLATE)
     time.sleep(model.BASE_STACK.aws_seconds * proxy.scale)
