@@ -33,7 +33,7 @@ DEFAULT_OUTPUT = REPO_ROOT / "docs" / "performance.md"
 # and the default of `tenantstack deploy --fleet --max-api-rate`, which the bench passes it to.
 DEFAULT_API_BUDGET = hooks_fleet.DEFAULT_MAX_API_RATE
 SMOKE = dict(runs=1, render_runs=1, render_sample=2, sizes=[1], tenants=2, fleet_size=1, memory_fleet=1,
-             latency_fleet=2, latency_scale=0.001)
+             latency_fleet=2, latency_scale=0.0005)
 
 logger = logging.getLogger("bench")
 

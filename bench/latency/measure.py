@@ -123,17 +123,20 @@ def fleet_row(size, serial, parallel, scale, cpu):
     return Row("fleet.latency", "fleet of %d tenants under the latency model, --parallel %d / --parallel %d"
                % (size, fleet.SERIAL, fleet.PARALLEL), "%.2fx" % ratio.median,
                "--parallel %d %.1f s (%.0f min on AWS), --parallel %d %.1f s (%.0f min); CPU of the --parallel %d "
-               "run %.0f s (fleet %.0f s + endpoint %.0f s); target >= %gx%s"
+               "run %.0f s (fleet %.0f s, endpoint %.0f s, proxy and bench %.0f s); target >= %gx%s"
                % (fleet.SERIAL, serial.median, model.aws_minutes(serial.median, scale), fleet.PARALLEL,
                   parallel.median, model.aws_minutes(parallel.median, scale), fleet.PARALLEL,
-                  cpu[0] + cpu[1], cpu[0], cpu[1], TARGET,
+                  sum(cpu), cpu[0], cpu[1], cpu[2], TARGET,
                   "" if judged else " (for %d tenants or more: no target)" % TARGET_FLEET),
                ok=(ratio.median >= TARGET) if judged else None)
 
 
-def children_cpu():
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def cpu_now(endpoint):
+    """CPU seconds so far of (the bench's finished children: a fleet once it exited; the endpoint;
+    the bench process itself: the proxy's threads and the fleet's memory sampler)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return (children.ru_utime + children.ru_stime, process_cpu(endpoint.server.pid), own.ru_utime + own.ru_stime)
 
 
 def process_cpu(pid):
@@ -153,10 +156,10 @@ class LatencyFleet:
     def measure(self, parallel, round_number):
         paths = fleet.prepare(self.endpoint, self.workdir, self.size)
         self.proxy.tracker.reset()
-        before = children_cpu(), process_cpu(self.endpoint.server.pid)
+        before = cpu_now(self.endpoint)
         run = fleet.deploy_fleet(Via(proxied_env(self.endpoint, self.proxy)), self.workdir, paths, parallel,
                                  "latency-%d-p%d-r%d" % (self.size, parallel, round_number), self.budget)
-        self.cpu[parallel] = (children_cpu() - before[0], process_cpu(self.endpoint.server.pid) - before[1])
+        self.cpu[parallel] = tuple(after - start for after, start in zip(cpu_now(self.endpoint), before))
         return run.seconds
 
 

@@ -145,8 +145,8 @@ def test_union_counts_overlapping_waits_once():
 
 def test_fleet_row_has_its_target_only_for_the_issues_fleet_size():
     serial, parallel = Stats.of([130.0]), Stats.of([20.0])
-    row = measure.fleet_row(20, serial, parallel, 0.01, (30.0, 10.0))
+    row = measure.fleet_row(20, serial, parallel, 0.01, (30.0, 10.0, 2.0))
     assert (row.key, row.result, row.ok) == ("fleet.latency", "6.50x", True)
-    assert "CPU of the --parallel 8 run 40 s (fleet 30 s + endpoint 10 s)" in row.details
-    assert measure.fleet_row(20, Stats.of([100.0]), parallel, 0.01, (0, 0)).ok is False
-    assert measure.fleet_row(2, Stats.of([100.0]), parallel, 0.01, (0, 0)).ok is None
+    assert "CPU of the --parallel 8 run 42 s (fleet 30 s, endpoint 10 s, proxy and bench 2 s)" in row.details
+    assert measure.fleet_row(20, Stats.of([100.0]), parallel, 0.01, (0, 0, 0)).ok is False
+    assert measure.fleet_row(2, Stats.of([100.0]), parallel, 0.01, (0, 0, 0)).ok is None
