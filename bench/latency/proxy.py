@@ -25,7 +25,9 @@ from bench.latency import model, rewrite
 logger = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
-HOP_BY_HOP = frozenset(("connection", "keep-alive", "transfer-encoding", "proxy-connection", "te", "upgrade"))
+# Not forwarded: hop-by-hop headers, and Expect (the proxy already answered 100 Continue to its client).
+HOP_BY_HOP = frozenset(("connection", "keep-alive", "transfer-encoding", "proxy-connection", "te", "upgrade",
+                        "expect"))
 CHUNK = 64 * 1024
 UPSTREAM_TIMEOUT = 300.0
 
