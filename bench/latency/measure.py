@@ -46,7 +46,20 @@ class PhaseTime:
     phase: str
     start: float  # bench seconds since the promotion started
     end: float
-    seconds: float  # time inside the phase's spans (overlaps counted once)
+    spans: tuple  # ((start, end), ...) of its waits (the gate: of its looks)
+
+    @property
+    def seconds(self):
+        """Time inside the phase's spans, overlaps counted once."""
+        return union_seconds(self.spans)
+
+    @property
+    def modelled(self):
+        """A wait of the model (scaled); the gate is no wait of AWS's: its calls and the CPU."""
+        return self.phase != model.GATE
+
+    def aws_minutes(self, scale):
+        return model.aws_minutes(self.seconds, scale) if self.modelled else self.seconds / 60.0
 
 
 def union_seconds(intervals):
@@ -82,13 +95,14 @@ def phase_times(timeline, calls):
         if looks:
             intervals[model.GATE] = [(looks[0], looks[-1])]
     return [PhaseTime(phase, min(s for s, _ in intervals[phase]), max(e for _, e in intervals[phase]),
-                      union_seconds(intervals[phase]))
+                      tuple(sorted(intervals[phase])))
             for phase in model.PHASES if phase in intervals]
 
 
 def outside_waits(phases, total):
-    """Seconds of the promotion spent outside every phase: CPU, calls, the hooks' own work."""
-    return max(0.0, total - union_seconds([(p.start, p.end) for p in phases]))
+    """Seconds of the promotion spent outside every modelled wait: CPU, calls, the hooks' own work
+    (the gate's looks included)."""
+    return max(0.0, total - union_seconds([span for p in phases if p.modelled for span in p.spans]))
 
 
 def aws_wall_minutes(phases, total, scale):
@@ -99,8 +113,8 @@ def aws_wall_minutes(phases, total, scale):
 
 
 def phase_table(phases, total, scale):
-    rows = [(p.phase, "%.2f" % p.start, "%.2f" % p.end, "%.2f" % p.seconds,
-             "%.1f" % model.aws_minutes(p.seconds, scale)) for p in phases]
+    rows = [(p.phase if p.modelled else "%s (not scaled)" % p.phase, "%.2f" % p.start, "%.2f" % p.end,
+             "%.2f" % p.seconds, "%.1f" % p.aws_minutes(scale)) for p in phases]
     other = outside_waits(phases, total)
     rows.append(("outside the waits (not scaled)", "", "", "%.2f" % other, "%.1f" % (other / 60.0)))
     rows.append(("promotion (wall)", "0.00", "%.2f" % total, "%.2f" % total,
@@ -110,7 +124,7 @@ def phase_table(phases, total, scale):
 
 
 def promotion_row(phases, total, scale):
-    parts = ", ".join("%s %.1f" % (p.phase, model.aws_minutes(p.seconds, scale)) for p in phases)
+    parts = ", ".join("%s %.1f" % (p.phase, p.aws_minutes(scale)) for p in phases)
     return Row("promotion.latency", "one promotion's simulated wall time (replacement, TS1 retired)",
                "%.1f s = %.1f min on AWS" % (total, aws_wall_minutes(phases, total, scale)),
                "AWS minutes by phase: %s; outside the waits %.1f s (not scaled)" % (

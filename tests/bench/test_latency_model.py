@@ -134,9 +134,11 @@ def test_phases_from_a_timeline_with_the_gate_between_rollout_and_retirement():
     assert [(p.phase, p.start, p.end, round(p.seconds, 2)) for p in phases] == [
         (model.SNAPSHOT_COPY, 1.0, 7.2, 6.2), (model.RESTORE, 8.0, 17.3, 9.3), (model.ROLLOUT, 18.0, 20.0, 2.0),
         (model.GATE, 20.5, 21.0, 0.5), (model.RETIREMENT, 22.0, 29.0, 6.1)]
-    assert measure.outside_waits(phases, 30.0) == pytest.approx(30.0 - 6.2 - 9.3 - 2.0 - 0.5 - 7.0)
+    # outside: 0-1, 7.2-8, 17.3-18, 20-22 (the gate's looks are calls and CPU), 25.1-26, 29-30
+    assert measure.outside_waits(phases, 30.0) == pytest.approx(1.0 + 0.8 + 0.7 + 2.0 + 0.9 + 1.0)
     # waits scaled back up (scale 0.01), the rest as it was
-    assert measure.aws_wall_minutes(phases, 30.0, 0.01) == pytest.approx((25.0 / 0.01 + 5.0) / 60)
+    assert measure.aws_wall_minutes(phases, 30.0, 0.01) == pytest.approx((23.6 / 0.01 + 6.4) / 60)
+    assert [round(p.aws_minutes(0.01), 3) for p in phases] == [10.333, 15.5, 3.333, round(0.5 / 60, 3), 10.167]
 
 
 def test_union_counts_overlapping_waits_once():
