@@ -106,6 +106,13 @@ class Handler(BaseHTTPRequestHandler):
         # client's delayed ACK add some 40 ms to every answer.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+    def finish(self):
+        super().finish()
+        connection = getattr(self.server.local, "connection", None)  # this thread's, and it ends here
+        if connection is not None:
+            connection.close()
+            self.server.local.connection = None
+
     def log_message(self, format, *args):  # noqa: A002 (the base class's name)
         logger.debug(format, *args)
 
