@@ -3,8 +3,9 @@
     make bench                      # STACKER_STACK_POLL_TIME=0 .venv/bin/python -m bench
     .venv/bin/python -m bench --smoke --output /tmp/performance.md
 
-One module per measurement (overhead, api_calls, rendering, fleet, memory), a shared
-harness, and report.py, which prints the table and rewrites docs/performance.md.
+One module per measurement (overhead, api_calls, rendering, fleet, memory; latency/ for the
+runs under the latency model), a shared harness, and report.py, which prints the table and
+rewrites docs/performance.md.
 Benchmarks are not tests: nothing here asserts a timing in `make test`.
 """
 import sys

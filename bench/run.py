@@ -16,11 +16,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from local_endpoint import EndpointError  # scripts/, on sys.path by bench/__init__.py
 
 from bench import api_calls, fleet, memory, overhead, rendering, report
+from bench.latency import measure as latency
+from bench.latency.model import DEFAULT_SCALE as DEFAULT_LATENCY_SCALE
 from bench.harness import REPO_ROOT, BenchError, Endpoint, load_average, machine_details, workspace
 from hooks.run import fleet as hooks_fleet
 
 EXIT_OK, EXIT_TARGET_MISSED, EXIT_BAD_OPTIONS, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-MEASUREMENTS = ("overhead", "api_calls", "rendering", "fleet", "memory")
+MEASUREMENTS = ("overhead", "api_calls", "rendering", "fleet", "memory", "latency")
 DEFAULT_OUTPUT = REPO_ROOT / "docs" / "performance.md"
 # The peak of all API requests of a fleet in any one second. AWS throttles per account and
 # Region, per service: Parameter Store serves 40 GetParameter/GetParameters/GetParametersByPath
@@ -30,7 +32,8 @@ DEFAULT_OUTPUT = REPO_ROOT / "docs" / "performance.md"
 # documented burst rates never waits on any of them; 40 is SSM's documented standard throughput,
 # and the default of `tenantstack deploy --fleet --max-api-rate`, which the bench passes it to.
 DEFAULT_API_BUDGET = hooks_fleet.DEFAULT_MAX_API_RATE
-SMOKE = dict(runs=1, render_runs=1, render_sample=2, sizes=[1], tenants=2, fleet_size=1, memory_fleet=1)
+SMOKE = dict(runs=1, render_runs=1, render_sample=2, sizes=[1], tenants=2, fleet_size=1, memory_fleet=1,
+             latency_fleet=2, latency_scale=0.0005)
 
 logger = logging.getLogger("bench")
 
@@ -65,6 +68,17 @@ def budget(value):
     return number
 
 
+def scale(value):
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0
+    if not 0 < number <= 1:
+        raise argparse.ArgumentTypeError("%r is not a scale in (0, 1], e.g. 0.01 (1 bench second = 100 s on AWS)"
+                                         % value)
+    return number
+
+
 def only(value):
     names = [name.strip() for name in value.split(",") if name.strip()]
     unknown = [name for name in names if name not in MEASUREMENTS]
@@ -94,6 +108,12 @@ def build_parser():
                         help="the fleets' API call budget, passed as --max-api-rate; their peak calls in any 1 s "
                         "must stay within it (default %g)"
                         % DEFAULT_API_BUDGET)
+    parser.add_argument("--latency-fleet", type=positive, default=20,
+                        help="tenants in the fleet under the latency model (default 20)")
+    parser.add_argument("--latency-runs", type=positive, default=1,
+                        help="rounds of the fleet under the latency model (default 1)")
+    parser.add_argument("--latency-scale", type=scale, default=DEFAULT_LATENCY_SCALE, metavar="FACTOR",
+                        help="the latency model's bench seconds per AWS second (default %g)" % DEFAULT_LATENCY_SCALE)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, to check the bench itself runs")
     parser.add_argument("--only", type=only, metavar="NAME[,NAME]",
                         help="run only these: %s (the report is written only with --output)" % ", ".join(MEASUREMENTS))
@@ -122,6 +142,8 @@ def run_all(args, workdir):
             "rendering": lambda: rendering.measure(workdir, args.tenants, args.render_sample, args.render_runs),
             "fleet": lambda: fleet.measure(endpoint, workdir, args.fleet_size, args.fleet_runs, args.api_budget),
             "memory": lambda: memory.measure(endpoint, workdir, args.memory_fleet, args.api_budget),
+            "latency": lambda: latency.measure(endpoint, workdir, args.latency_fleet, args.latency_runs,
+                                               args.latency_scale, args.api_budget),
         }
         for name in MEASUREMENTS:
             if name in wanted:

@@ -15,7 +15,9 @@ from bench import run
         pytest.param(["--api-budget", "fast"], "argument --api-budget: 'fast' is not a rate > 0 (calls per second), "
                      "e.g. 40", id="budget-not-a-number"),
         pytest.param(["--only", "overhead,speed"], "argument --only: 'overhead,speed': expected one or more of "
-                     "overhead, api_calls, rendering, fleet, memory, comma-separated", id="only-unknown-name"),
+                     "overhead, api_calls, rendering, fleet, memory, latency, comma-separated", id="only-unknown-name"),
+        pytest.param(["--latency-scale", "2"], "argument --latency-scale: '2' is not a scale in (0, 1], e.g. 0.01 "
+                     "(1 bench second = 100 s on AWS)", id="scale-above-one"),
     ],
 )
 def test_bad_options_name_the_value_and_the_rule(argv, message, capsys):
@@ -29,6 +31,7 @@ def test_defaults_write_docs_performance_md():
     args = run.options([])
     assert (args.runs, args.sizes, args.tenants, args.fleet_size, args.memory_fleet, args.api_budget) == (
         5, [0, 50, 500], 100, 20, 50, run.DEFAULT_API_BUDGET)
+    assert (args.latency_fleet, args.latency_runs, args.latency_scale) == (20, 1, 0.01)
     assert args.output == run.DEFAULT_OUTPUT
 
 
