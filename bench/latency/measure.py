@@ -11,6 +11,9 @@ directly and is not modelled or timed.
   the waits, bounds --parallel 8.
 - `promotion.latency`: one replacement promotion (stacker build of xy-0146-qa with TS2 over
   TS1, which is retired) and its phases, from the proxy's timeline.
+- `promotion.latency.copy_skipped`: the same promotion with `snapshot_copy: always` (the
+  source copied under the same key first, as every promotion did before) against the default
+  (within a tier restored as it is): before / now, in simulated AWS minutes.
 """
 import os
 import resource
@@ -26,6 +29,7 @@ from bench.results import Row, Section, Table
 TARGET = 6.0
 TARGET_FLEET = 20  # the issue's fleet; a smaller one cannot reach 6x (2 tenants: at most 2x)
 PROMOTION_ENV = REPO_ROOT / "environments" / "xy-0146-qa.env"
+COPY_WITHIN_THE_TIER = ("-e", "snapshot_copy=always")  # the rule before across-tiers: every promotion copied
 GATE_CALLS = frozenset((("ecs", "DescribeServices"), ("ecs", "DescribeTasks"), ("elbv2", "DescribeTargetHealth"),
                         ("ecs", "ListTasks")))
 
@@ -112,15 +116,24 @@ def aws_wall_minutes(phases, total, scale):
     return model.aws_minutes(total - other, scale) + other / 60.0
 
 
-def phase_table(phases, total, scale):
+def phase_table(phases, total, scale, variant=""):
     rows = [(p.phase if p.modelled else "%s (not scaled)" % p.phase, "%.2f" % p.start, "%.2f" % p.end,
              "%.2f" % p.seconds, "%.1f" % p.aws_minutes(scale)) for p in phases]
     other = outside_waits(phases, total)
     rows.append(("outside the waits (not scaled)", "", "", "%.2f" % other, "%.1f" % (other / 60.0)))
     rows.append(("promotion (wall)", "0.00", "%.2f" % total, "%.2f" % total,
                  "%.1f" % aws_wall_minutes(phases, total, scale)))
-    return Table("One promotion under the latency model, by phase (bench seconds since it started; AWS minutes "
-                 "= bench seconds / scale / 60)", ("phase", "from", "to", "seconds", "AWS min"), tuple(rows))
+    return Table("One promotion under the latency model%s, by phase (bench seconds since it started; AWS minutes "
+                 "= bench seconds / scale / 60)" % (", " + variant if variant else ""),
+                 ("phase", "from", "to", "seconds", "AWS min"), tuple(rows))
+
+
+def copy_skipped_row(copied, skipped, scale):
+    """The same promotion before (the source copied within the tier) and after (restored as it is)."""
+    before, after = aws_wall_minutes(*copied, scale), aws_wall_minutes(*skipped, scale)
+    return Row("promotion.latency.copy_skipped", "qa promotion's simulated AWS wall time: snapshot copied within "
+               "the tier (before) / restored as it is (now)", "%.2fx" % (before / after if after else 0.0),
+               "%.1f min before, %.1f min now: the copy within one key is off the critical path" % (before, after))
 
 
 def promotion_row(phases, total, scale):
@@ -177,8 +190,8 @@ class LatencyFleet:
         return run.seconds
 
 
-def measure_promotion(endpoint, proxy):
-    """(PhaseTimes, wall seconds) of one replacement promotion through the proxy."""
+def measure_promotion(endpoint, proxy, *overrides):
+    """(PhaseTimes, wall seconds) of one replacement promotion through the proxy (overrides: more `-e`s)."""
     endpoint.reset()
     tenants.build_tier(endpoint)
     tenants.seed_snapshots(endpoint, [PROMOTION_ENV], tenants.TS1)
@@ -187,7 +200,7 @@ def measure_promotion(endpoint, proxy):
     proxy.tracker.reset()
     started = time.perf_counter()
     stacker_build(proxied_env(endpoint, proxy), PROMOTION_ENV, tenants.TENANT_CONFIG,
-                  "-e", "db_timestamp=%s" % tenants.TS2)
+                  "-e", "db_timestamp=%s" % tenants.TS2, *overrides)
     total = time.perf_counter() - started
     return phase_times(proxy.tracker.timeline, proxy.tracker.calls), total
 
@@ -200,11 +213,15 @@ def measure(endpoint, workdir, size, runs, scale, budget):
         runner = LatencyFleet(endpoint, proxy, workdir, size, budget / scale)
         times = interleave(runs, serial=lambda r: runner.measure(fleet.SERIAL, r),
                            parallel=lambda r: runner.measure(fleet.PARALLEL, r))
+        copied = measure_promotion(endpoint, proxy, *COPY_WITHIN_THE_TIER)
         phases, total = measure_promotion(endpoint, proxy)
     section.rows = [fleet_row(size, Stats.of(times["serial"]), Stats.of(times["parallel"]), scale,
                               runner.cpu[fleet.PARALLEL]),
-                    promotion_row(phases, total, scale)]
+                    promotion_row(phases, total, scale),
+                    copy_skipped_row(copied, (phases, total), scale)]
     section.tables.append(phase_table(phases, total, scale))
+    section.tables.append(phase_table(*copied, scale, "with the snapshot copied within the tier (snapshot_copy "
+                                                      "always, as every promotion did before)"))
     section.notes = [
         "Every AWS call of the measured runs goes through the latency proxy (bench/latency/), which delays it by "
         "its operation's latency and keeps snapshot copies, stacks, restores and rollouts in progress for their "

@@ -63,6 +63,13 @@ def whole_number(low, high, default=None, default_text=""):
     return Argument(read, rule, default)
 
 
+def flag(default):
+    """true or false (YAML's booleans, or the words)."""
+    words = {"true": True, "false": False}
+    return Argument(lambda value: value if isinstance(value, bool) else words.get(str(value).lower()),
+                    "expected true or false", default)
+
+
 POLL_SECONDS = Argument(
     lambda value: number_of_seconds(value), "expected a number of seconds >= 0", DEFAULT_POLL_SECONDS, POLL_VARIABLE
 )

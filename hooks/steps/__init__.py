@@ -9,8 +9,10 @@ runs them in this order):
                  credentials.ensure_db_secret
                  pointer.record_live
                  leftovers.clear_failed_target
-                 tier_copy.copy_under_tier_key
-                 files.copy_data_set_files          <source>/files/<ts>/ -> <ns>/files/<ts>/ (hooks/aws/file_copy)
+                 tier_copy.copy_under_tier_key       across tiers: the snapshot copy started (wait: false)
+                 files.copy_data_set_files          <source>/files/<ts>/ -> <ns>/files/<ts>/ (hooks/aws/file_copy),
+                                                    while RDS copies the snapshot
+                 tier_copy.wait_for_restore_snapshot
     (stacks)     <ns>-base, <ns>-db-<timestamp>, <ns>-service
     post_build   stable.wait_for_service            the stable gate
                  pointer.flip_pointer

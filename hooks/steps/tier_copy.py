@@ -196,19 +196,32 @@ def registered_snapshot(ssm, namespace, timestamp):
 
 
 def ensure_restore_snapshot(rds, cfn, ssm, namespace, source_namespace, shared_namespace, timestamp,
-                            wait=DEFAULT_WAIT, snapshot_copy=naming.COPY_ACROSS_TIERS, **clock):
+                            wait=DEFAULT_WAIT, snapshot_copy=naming.COPY_ACROSS_TIERS, wait_for_copy=True, **clock):
     """Make the snapshot the database of `timestamp` restores from available under the tier key (see
-    the module). Returns {"status": the plan's action, "snapshot": what it restores from, "source": ...,
-    "key": tier key}."""
+    the module); with wait_for_copy False a copy is started (or found under way) and not waited for:
+    `await_restore_snapshot` waits later. Returns {"status": the plan's action, "snapshot": what it
+    restores from, "source": ..., "key": tier key}."""
     plan, tier_key = restore_plan(rds, cfn, ssm, namespace, source_namespace, shared_namespace, timestamp,
                                   snapshot_copy)
     target, source_id = plan.snapshot, naming.snapshot_id(source_namespace, timestamp)
     logger.info("restore snapshot %s: %s", target, plan.reason)
     if plan.action == COPY:
         _start_copy(rds, namespace, source_id, target, tier_key)
-    if plan.action in (COPY, WAIT):
+    if plan.action in (COPY, WAIT) and wait_for_copy:
         wait_for_snapshot(rds, target, wait, **clock)
     return {"status": plan.action, "snapshot": target, "source": source_id, "key": tier_key}
+
+
+def await_restore_snapshot(rds, namespace, source_namespace, timestamp, wait=DEFAULT_WAIT,
+                           snapshot_copy=naming.COPY_ACROSS_TIERS, **clock):
+    """Wait until the snapshot the database of `timestamp` restores from is available (a copy
+    ensure_restore_snapshot started); nothing to wait for when the database exists. CopyFailed as
+    wait_for_snapshot. {"status": "skip" or "available", "snapshot": ...}."""
+    target = naming.restores_from(namespace, source_namespace, timestamp, snapshot_copy)
+    if resources.describe_instance(rds, naming.db_instance_id(namespace, timestamp)) is not None:
+        return {"status": SKIP, "snapshot": target}
+    wait_for_snapshot(rds, target, wait, **clock)
+    return {"status": "available", "snapshot": target}
 
 
 def _start_copy(rds, namespace, source_id, target, tier_key):
@@ -267,14 +280,19 @@ def delete_copy(rds, namespace, timestamp, wait=DEFAULT_WAIT):
 # --- stacker hook ---------------------------------------------------------------------------
 
 
-@stacker_hook(holds_lock=True, poll_seconds=hookargs.POLL_SECONDS,
-              wait_seconds=hookargs.seconds(default=DEFAULT_WAIT.budget_seconds))
-def copy_under_tier_key(run, poll_seconds, wait_seconds):
+WAIT_ARGUMENTS = dict(poll_seconds=hookargs.POLL_SECONDS,
+                      wait_seconds=hookargs.seconds(default=DEFAULT_WAIT.budget_seconds))
+
+
+@stacker_hook(holds_lock=True, wait=hookargs.flag(True), **WAIT_ARGUMENTS)
+def copy_under_tier_key(run, wait, poll_seconds, wait_seconds):
     """pre_build hook: make the snapshot the database restores from, under the tier key.
 
-    A refusal or failure releases the deploy lock (nothing else changed; a copy in
-    progress goes on and the next run reuses it). First it warns when the promotion's snapshots
-    would reach the account's manual snapshot quota (hooks.steps.snapshot_quota)."""
+    wait false: start a copy and go on, so that the next steps (the data set's files) run while
+    RDS copies; `wait_for_restore_snapshot` must then come before the stacks. A refusal or failure
+    releases the deploy lock (nothing else changed; a copy in progress goes on and the next run
+    reuses it). First it warns when the promotion's snapshots would reach the account's manual
+    snapshot quota (hooks.steps.snapshot_quota)."""
     warning = snapshot_quota.check(run.client("rds"), run.namespace)
     return dict(ensure_restore_snapshot(
         run.client("rds"),
@@ -286,4 +304,16 @@ def copy_under_tier_key(run, poll_seconds, wait_seconds):
         run.timestamp,
         Wait(poll_seconds=poll_seconds, budget_seconds=wait_seconds),
         run.settings["snapshot_copy"],
+        wait_for_copy=wait,
     ), snapshot_quota=warning)
+
+
+@stacker_hook(holds_lock=True, **WAIT_ARGUMENTS)
+def wait_for_restore_snapshot(run, poll_seconds, wait_seconds):
+    """pre_build hook, after copy_under_tier_key with wait false (and the steps that run meanwhile):
+    the snapshot the database restores from is available before any stack is built. A failure or
+    a timeout releases the deploy lock (the copy goes on; the next run waits for it again)."""
+    return await_restore_snapshot(
+        run.client("rds"), run.namespace, run.settings["source_namespace"], run.timestamp,
+        Wait(poll_seconds=poll_seconds, budget_seconds=wait_seconds), run.settings["snapshot_copy"],
+    )

@@ -18,7 +18,7 @@ EXPECTED_ROWS = [
     "rendering.one_process", "rendering.stacker", "rendering.ratio", "rendering.identical",
     "fleet.serial", "fleet.parallel", "fleet.ratio", "fleet.floor", "fleet.peak_rate",
     "memory.tree", "memory.single", "memory.wall",
-    "fleet.latency", "promotion.latency",
+    "fleet.latency", "promotion.latency", "promotion.latency.copy_skipped",
 ]
 # A rate on a shared machine is a timing: the smoke run must not fail on it.
 UNREACHABLE_BUDGET = "1000000"

@@ -56,3 +56,14 @@ def test_a_bad_poll_override_is_bad_input_naming_the_variable():
 def test_the_cli_poll_interval_follows_the_override():
     assert hookargs.poll_seconds(20, {}) == 20
     assert hookargs.poll_seconds(20, {"TENANTSTACK_POLL_SECONDS": "0"}) == 0
+
+
+@pytest.mark.parametrize("given, expected", [({}, True), ({"wait": False}, False), ({"wait": "false"}, False),
+                                             ({"wait": "True"}, True)])
+def test_a_flag_reads_yaml_booleans_and_the_words(given, expected):
+    assert hookargs.check("a_hook", given, {"wait": hookargs.flag(True)}, {}) == {"wait": expected}
+
+
+def test_a_flag_refuses_anything_else():
+    with pytest.raises(HookArgumentError, match="expected true or false"):
+        hookargs.check("a_hook", {"wait": "later"}, {"wait": hookargs.flag(True)}, {})

@@ -246,10 +246,13 @@ def test_a_missing_tier_stack_is_bad_input_naming_the_fix(aws):
     )
 
 
-def stubbed_rds(statuses):
-    """An RDS client answering DescribeDBSnapshots with `statuses` in turn (moto copies at once)."""
+def stubbed_rds(statuses, no_database=False):
+    """An RDS client answering DescribeDBSnapshots with `statuses` in turn (moto copies at once); first,
+    with no_database, DescribeDBInstances with DBInstanceNotFound."""
     rds = boto3.client("rds", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
     stubber = Stubber(rds)
+    if no_database:
+        stubber.add_client_error("describe_db_instances", "DBInstanceNotFound")
     for status in statuses:
         stubber.add_response("describe_db_snapshots", {"DBSnapshots": [
             {"DBSnapshotIdentifier": COPY_ID, "Status": status, "PercentProgress": 40}]})
@@ -287,6 +290,27 @@ def test_a_copy_that_fails_or_takes_too_long_stops_the_run(statuses, budget, mes
     with pytest.raises(CopyFailed) as raised:
         tier_copy.wait_for_snapshot(stubbed_rds(statuses), COPY_ID, Wait(30, budget), clock=clock, sleep=clock.sleep)
     assert str(raised.value) == message
+
+
+def test_a_copy_started_without_waiting_is_waited_for_later_and_a_database_that_exists_needs_no_wait(aws):
+    key = tier(aws)
+    dev_snapshot(aws)
+    started = tier_copy.ensure_restore_snapshot(
+        aws.client("rds"), aws.client("cloudformation"), aws.client("ssm"), PROD, SOURCE, "common-nonprod", TS,
+        Wait(0, 0), naming.COPY_ACROSS_TIERS, wait_for_copy=False)
+    prod_copy = naming.restore_snapshot_id(PROD, TS)
+    assert started == {"status": COPY, "snapshot": prod_copy, "source": SOURCE_ID, "key": key}
+    assert tier_copy.await_restore_snapshot(aws.client("rds"), PROD, SOURCE, TS, Wait(0, 0)) == {
+        "status": "available", "snapshot": prod_copy}
+    create_database(aws, PROD, TS)
+    assert tier_copy.await_restore_snapshot(aws.client("rds"), PROD, SOURCE, TS, Wait(0, 0))["status"] == SKIP
+
+
+def test_the_later_wait_follows_the_copy_and_stops_the_run_when_it_fails():
+    clock = Clock()
+    rds = stubbed_rds(["creating", "creating", "failed"], no_database=True)
+    with pytest.raises(CopyFailed, match="is failed, not available"):
+        tier_copy.await_restore_snapshot(rds, PROD, SOURCE, TS, Wait(30, 600), clock=clock, sleep=clock.sleep)
 
 
 def test_only_copies_the_pipeline_made_are_deleted(aws):
