@@ -8,11 +8,16 @@ every HTTP request of the stacker process, retries included):
 - first deploy: snapshot TS1 into the empty namespace;
 - replacement: snapshot TS2 over TS1 (new database, flip, TS1 retired with a final snapshot).
 
+Each data set has its files (3 objects under <dev>/files/<ts>/, copied by the promotion), and
+so does every other tenant (1 object under its own prefix).
+
 Target: no operation's count grows with the number of other tenants.
 """
 from collections import Counter
 
 from bench import calls, population, tenants
+from hooks import naming
+from hooks.aws import file_copy
 from bench.harness import REPO_ROOT, stacker_build, timed
 from bench.results import Row, Section, Table
 
@@ -21,13 +26,18 @@ PROMOTIONS = (("first", "first deploy (TS1 into an empty namespace)"),
               ("replace", "replacement (TS2 over TS1, TS1 retired)"))
 
 
+SOURCE_FILES = ("uploads/contract.pdf", "uploads/logo.png", "exports/2026-11.csv")  # each data set's files
+
+
 def count_promotions(endpoint, workdir, size):
     """({promotion: Counter of calls}, seconds spent seeding the other tenants)."""
     endpoint.reset()
     tenants.build_tier(endpoint)
-    tenants.seed_snapshots(endpoint, [ENV_FILE], tenants.TS1)
-    tenants.seed_snapshots(endpoint, [ENV_FILE], tenants.TS2)
-    seeding, _ = timed(population.populate, endpoint, size)
+    bucket = file_copy.files_bucket(endpoint.client("cloudformation"), tenants.TIER)
+    for timestamp in (tenants.TS1, tenants.TS2):
+        source = tenants.seed_snapshots(endpoint, [ENV_FILE], timestamp)[0]
+        seed_files(endpoint.client("s3"), bucket, naming.files_prefix(source, timestamp), SOURCE_FILES)
+    seeding, _ = timed(population.populate, endpoint, size, files_bucket=bucket)
     counts = {}
     for promotion, timestamp in (("first", tenants.TS1), ("replace", tenants.TS2)):
         calls_dir = workdir / ("calls-%d-%s" % (size, promotion))
@@ -36,6 +46,11 @@ def count_promotions(endpoint, workdir, size):
                       calls_dir=calls_dir)
         counts[promotion] = calls.count_by_operation(calls.read_calls(calls_dir))
     return counts, seeding
+
+
+def seed_files(s3, bucket, prefix, names):
+    for name in names:
+        s3.put_object(Bucket=bucket, Key=prefix + name, Body=b"%s of %s" % (name.encode(), prefix.encode()))
 
 
 def changed(counts_by_size, promotion):
@@ -70,7 +85,7 @@ def measure(endpoint, workdir, sizes):
     section.rows.append(Row(
         "api_calls.seeding", "seeding the other tenants (set-up, not a promotion)",
         " / ".join("%.1f s" % seeding[size] for size in sizes),
-        "for %s other tenants: 3 stacks, 1 database, 3 parameters each" % " / ".join(map(str, sizes)),
+        "for %s other tenants: 3 stacks, 1 database, 3 parameters, 1 file each" % " / ".join(map(str, sizes)),
     ))
     section.tables.append(per_operation_table(counts_by_size, sizes))
     section.notes = [

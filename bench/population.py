@@ -73,16 +73,23 @@ def add_parameters(ssm, namespace, timestamp=TIMESTAMP):
 ADDERS = {"cloudformation": add_stacks, "rds": add_database, "ssm": add_parameters}
 
 
-def populate(endpoint, count, start=0):
-    """Add other tenants number start+1 .. count (so a larger population extends a smaller one)."""
+def add_files(s3, namespace, bucket, timestamp=TIMESTAMP):
+    """One file of the tenant's data set, under <ns>/files/<ts>/ in the tier's files bucket."""
+    s3.put_object(Bucket=bucket, Key=naming.files_prefix(namespace, timestamp) + "uploads/a.png", Body=b"png")
+
+
+def populate(endpoint, count, start=0, files_bucket=None):
+    """Add other tenants number start+1 .. count (so a larger population extends a smaller one); with
+    `files_bucket`, each with a file of its data set."""
     wanted = namespaces(count)[start:]
+    adders = dict(ADDERS, **({"s3": lambda s3, ns: add_files(s3, ns, files_bucket)} if files_bucket else {}))
 
     def worker(service):
-        client, add = endpoint.client(service), ADDERS[service]
+        client, add = endpoint.client(service), adders[service]
         for namespace in wanted:
             add(client, namespace)
 
-    with ThreadPoolExecutor(max_workers=len(ADDERS)) as pool:
-        for future in [pool.submit(worker, service) for service in ADDERS]:
+    with ThreadPoolExecutor(max_workers=len(adders)) as pool:
+        for future in [pool.submit(worker, service) for service in adders]:
             future.result()
     return len(wanted)
